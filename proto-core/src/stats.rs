@@ -1,0 +1,319 @@
+//! Lock-free connection and traffic counters.
+//!
+//! Every worker records into one shared [`Stats`] with relaxed atomic adds;
+//! a [`Snapshot`] copies the counters for display. Counters only grow
+//! (wrapping after 2^64), except the derived number of active connections.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{ErrorKind, Rejection, Timer};
+
+/// Counters shared by every connection of a server.
+///
+/// ```
+/// use proto_core::{ErrorKind, Stats, Timer};
+///
+/// let stats = Stats::new();
+/// stats.record_accepted();
+/// stats.record_timeout(Timer::RequestHead);
+/// stats.record_protocol_error(ErrorKind::Malformed);
+/// stats.record_closed();
+///
+/// let snapshot = stats.snapshot();
+/// assert_eq!(snapshot.accepted, 1);
+/// assert_eq!(snapshot.active, 0);
+/// assert_eq!(snapshot.timeouts(Timer::RequestHead), 1);
+///
+/// let mut json = String::new();
+/// snapshot.write_json(&mut json);
+/// assert!(json.contains(r#""request_head":1"#));
+/// ```
+#[derive(Debug, Default)]
+pub struct Stats {
+    accepted: AtomicU64,
+    closed: AtomicU64,
+    rejected_global_cap: AtomicU64,
+    rejected_per_ip_cap: AtomicU64,
+    timeouts: [AtomicU64; Timer::COUNT],
+    protocol_errors: [AtomicU64; ErrorKind::COUNT],
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    http_requests: AtomicU64,
+    ws_opened: AtomicU64,
+    ws_messages_in: AtomicU64,
+    ws_messages_out: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Stats {
+    /// All counters at zero.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A connection was admitted and will be served.
+    pub fn record_accepted(&self) {
+        bump(&self.accepted, 1);
+    }
+
+    /// An admitted connection closed, for whatever reason.
+    pub fn record_closed(&self) {
+        bump(&self.closed, 1);
+    }
+
+    /// A connection was refused by a cap, unread and unanswered.
+    pub fn record_rejected(&self, rejection: Rejection) {
+        match rejection {
+            Rejection::GlobalCap => bump(&self.rejected_global_cap, 1),
+            Rejection::PerIpCap => bump(&self.rejected_per_ip_cap, 1),
+        }
+    }
+
+    /// A deadline of kind `timer` expired.
+    pub fn record_timeout(&self, timer: Timer) {
+        bump(&self.timeouts[timer.index()], 1);
+    }
+
+    /// A peer violated its protocol in the way `kind` describes.
+    pub fn record_protocol_error(&self, kind: ErrorKind) {
+        bump(&self.protocol_errors[kind.index()], 1);
+    }
+
+    /// `n` bytes were read from peers.
+    pub fn add_bytes_in(&self, n: u64) {
+        bump(&self.bytes_in, n);
+    }
+
+    /// `n` bytes were written to peers.
+    pub fn add_bytes_out(&self, n: u64) {
+        bump(&self.bytes_out, n);
+    }
+
+    /// An HTTP request head was received.
+    pub fn record_http_request(&self) {
+        bump(&self.http_requests, 1);
+    }
+
+    /// A WebSocket handshake completed.
+    pub fn record_ws_opened(&self) {
+        bump(&self.ws_opened, 1);
+    }
+
+    /// A whole WebSocket message was received.
+    pub fn record_ws_message_in(&self) {
+        bump(&self.ws_messages_in, 1);
+    }
+
+    /// A whole WebSocket message was queued for sending.
+    pub fn record_ws_message_out(&self) {
+        bump(&self.ws_messages_out, 1);
+    }
+
+    /// Copies every counter. Each value is exact; the set is not one atomic
+    /// instant, so `active` is clamped at zero.
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let accepted = load(&self.accepted);
+        let closed = load(&self.closed);
+        Snapshot {
+            accepted,
+            closed,
+            active: accepted.saturating_sub(closed),
+            rejected_global_cap: load(&self.rejected_global_cap),
+            rejected_per_ip_cap: load(&self.rejected_per_ip_cap),
+            timeouts: self.timeouts.each_ref().map(load),
+            protocol_errors: self.protocol_errors.each_ref().map(load),
+            bytes_in: load(&self.bytes_in),
+            bytes_out: load(&self.bytes_out),
+            http_requests: load(&self.http_requests),
+            ws_opened: load(&self.ws_opened),
+            ws_messages_in: load(&self.ws_messages_in),
+            ws_messages_out: load(&self.ws_messages_out),
+        }
+    }
+}
+
+/// A plain copy of a [`Stats`], to render or compare.
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Connections admitted.
+    pub accepted: u64,
+    /// Admitted connections that have closed.
+    pub closed: u64,
+    /// Connections open now: `accepted - closed`.
+    pub active: u64,
+    /// Connections refused by the global cap.
+    pub rejected_global_cap: u64,
+    /// Connections refused by the per-IP cap.
+    pub rejected_per_ip_cap: u64,
+    /// Expired deadlines, indexed by [`Timer::index`].
+    pub timeouts: [u64; Timer::COUNT],
+    /// Peer violations, indexed by [`ErrorKind::index`].
+    pub protocol_errors: [u64; ErrorKind::COUNT],
+    /// Bytes read from peers.
+    pub bytes_in: u64,
+    /// Bytes written to peers.
+    pub bytes_out: u64,
+    /// HTTP request heads received.
+    pub http_requests: u64,
+    /// WebSocket handshakes completed.
+    pub ws_opened: u64,
+    /// WebSocket messages received.
+    pub ws_messages_in: u64,
+    /// WebSocket messages sent.
+    pub ws_messages_out: u64,
+}
+
+impl Snapshot {
+    /// Expired deadlines of one kind.
+    #[must_use]
+    pub fn timeouts(&self, timer: Timer) -> u64 {
+        self.timeouts[timer.index()]
+    }
+
+    /// Peer violations of one kind.
+    #[must_use]
+    pub fn protocol_errors(&self, kind: ErrorKind) -> u64 {
+        self.protocol_errors[kind.index()]
+    }
+
+    /// Appends the snapshot to `out` as one JSON object with `snake_case`
+    /// keys; `timeouts` and `protocol_errors` are nested objects keyed by
+    /// [`Timer::name`] and [`ErrorKind::name`].
+    pub fn write_json(&self, out: &mut String) {
+        let fields = [
+            ("accepted", self.accepted),
+            ("closed", self.closed),
+            ("active", self.active),
+            ("rejected_global_cap", self.rejected_global_cap),
+            ("rejected_per_ip_cap", self.rejected_per_ip_cap),
+            ("bytes_in", self.bytes_in),
+            ("bytes_out", self.bytes_out),
+            ("http_requests", self.http_requests),
+            ("ws_opened", self.ws_opened),
+            ("ws_messages_in", self.ws_messages_in),
+            ("ws_messages_out", self.ws_messages_out),
+        ];
+        out.push('{');
+        for (name, value) in fields {
+            // Writing into a String cannot fail.
+            let _ = write!(out, "\"{name}\":{value},");
+        }
+        write_object(
+            out,
+            "timeouts",
+            Timer::ALL.iter().map(|t| (t.name(), self.timeouts(*t))),
+        );
+        out.push(',');
+        write_object(
+            out,
+            "protocol_errors",
+            ErrorKind::ALL
+                .iter()
+                .map(|k| (k.name(), self.protocol_errors(*k))),
+        );
+        out.push('}');
+    }
+}
+
+fn write_object<'a>(out: &mut String, name: &str, fields: impl Iterator<Item = (&'a str, u64)>) {
+    let _ = write!(out, "\"{name}\":{{");
+    for (i, (key, value)) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{key}\":{value}");
+    }
+    out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn counters_record_what_happened() {
+        let stats = Stats::new();
+        for _ in 0..3 {
+            stats.record_accepted();
+        }
+        stats.record_closed();
+        stats.record_rejected(Rejection::GlobalCap);
+        stats.record_rejected(Rejection::PerIpCap);
+        stats.record_rejected(Rejection::PerIpCap);
+        stats.record_timeout(Timer::WriteStall);
+        stats.record_protocol_error(ErrorKind::HeadTooLarge);
+        stats.add_bytes_in(100);
+        stats.add_bytes_out(7);
+        stats.record_http_request();
+        stats.record_ws_opened();
+        stats.record_ws_message_in();
+        stats.record_ws_message_out();
+        stats.record_ws_message_out();
+        let s = stats.snapshot();
+        assert_eq!((s.accepted, s.closed, s.active), (3, 1, 2));
+        assert_eq!((s.rejected_global_cap, s.rejected_per_ip_cap), (1, 2));
+        assert_eq!(s.timeouts(Timer::WriteStall), 1);
+        assert_eq!(s.timeouts(Timer::RequestHead), 0);
+        assert_eq!(s.protocol_errors(ErrorKind::HeadTooLarge), 1);
+        assert_eq!((s.bytes_in, s.bytes_out), (100, 7));
+        assert_eq!(
+            (
+                s.http_requests,
+                s.ws_opened,
+                s.ws_messages_in,
+                s.ws_messages_out
+            ),
+            (1, 1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn concurrent_adds_are_not_lost() {
+        let stats = Arc::new(Stats::new());
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let stats = &stats;
+                s.spawn(move || {
+                    for _ in 0..10_000 {
+                        stats.record_accepted();
+                        stats.add_bytes_in(2);
+                        stats.record_closed();
+                    }
+                });
+            }
+        });
+        let s = stats.snapshot();
+        assert_eq!(s.accepted, 40_000);
+        assert_eq!(s.bytes_in, 80_000);
+        assert_eq!(s.active, 0);
+    }
+
+    #[test]
+    fn json_has_every_counter_and_is_well_formed() {
+        let stats = Stats::new();
+        stats.record_timeout(Timer::KeepAlive);
+        stats.record_protocol_error(ErrorKind::InvalidUtf8);
+        let mut json = String::new();
+        stats.snapshot().write_json(&mut json);
+        assert!(json.starts_with('{') && json.ends_with('}'));
+        assert_eq!(json.matches('{').count(), json.matches('}').count());
+        for timer in Timer::ALL {
+            assert!(json.contains(&format!("\"{}\":", timer.name())), "{timer}");
+        }
+        for kind in ErrorKind::ALL {
+            assert!(json.contains(&format!("\"{}\":", kind.name())), "{kind}");
+        }
+        assert!(json.contains(r#""keep_alive":1"#));
+        assert!(json.contains(r#""invalid_utf8":1"#));
+        assert!(!json.contains(",}") && !json.contains(",,"));
+    }
+}
