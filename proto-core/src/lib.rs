@@ -170,6 +170,8 @@ mod admission;
 mod deadlines;
 mod drive;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod origin;
 mod stats;
 
