@@ -48,7 +48,8 @@ pub fn origin(data: &[u8]) {
     assert_eq!(serialised, serialised.to_ascii_lowercase());
     let reparsed = Origin::parse(serialised.as_bytes()).expect("a serialised origin parses");
     assert_eq!(reparsed, origin);
-    let policy = OriginPolicy::allow_list([serialised.as_str()]).expect("a serialised origin is valid");
+    let policy =
+        OriginPolicy::allow_list([serialised.as_str()]).expect("a serialised origin is valid");
     assert!(policy.check(Some(value), None).is_ok());
     let same_host = OriginPolicy::same_host();
     if same_host.check(Some(value), Some(host)).is_ok() {
@@ -56,7 +57,11 @@ pub fn origin(data: &[u8]) {
     }
     if let ("http" | "https", Some(port)) = (origin.scheme(), origin.port()) {
         let own_host = format!("{}:{port}", origin.host());
-        assert!(same_host.check(Some(value), Some(own_host.as_bytes())).is_ok());
+        assert!(
+            same_host
+                .check(Some(value), Some(own_host.as_bytes()))
+                .is_ok()
+        );
     }
 }
 
@@ -184,6 +189,9 @@ pub fn deadlines(data: &[u8]) {
                 }
             }
         }
-        assert_eq!(deadlines.poll_timeout(), model.iter().flatten().min().map(|ms| at(*ms)));
+        assert_eq!(
+            deadlines.poll_timeout(),
+            model.iter().flatten().min().map(|ms| at(*ms))
+        );
     }
 }
