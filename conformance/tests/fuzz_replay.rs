@@ -61,7 +61,10 @@ fn every_fuzz_target_is_replayed() {
         TARGETS.len()
     );
     for (name, _) in TARGETS {
-        assert!(manifest.contains(&format!("name = \"{name}\"")), "{name} missing from fuzz/Cargo.toml");
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name} missing from fuzz/Cargo.toml"
+        );
     }
 }
 
@@ -77,5 +80,8 @@ fn corpora_and_regressions_replay_without_findings() {
             }
         }
     }
-    assert!(replayed >= TARGETS.len() * MIN_SEEDS_PER_TARGET, "replayed only {replayed} inputs");
+    assert!(
+        replayed >= TARGETS.len() * MIN_SEEDS_PER_TARGET,
+        "replayed only {replayed} inputs"
+    );
 }
