@@ -1,0 +1,532 @@
+//! The one driver loop: a socket, a [`Drive`] machine, one timer.
+//!
+//! Per wake-up, in rounds until nothing moves (at most [`MAX_ROUNDS`], then
+//! it yields so one busy connection cannot starve the others on its worker):
+//!
+//! 1. stop state: say goodbye once, then arm the grace and drain deadlines;
+//! 2. adapter deadlines (write stall, drain, linger), each checked against
+//!    `now` before it is trusted, then the machine's `poll_timeout`;
+//! 3. messages from [`ConnHandle`](crate::ConnHandle)s, while output is not
+//!    backed up;
+//! 4. input the machine did not take yet (its short count is backpressure);
+//! 5. the protocol's event dispatch to the application;
+//! 6. `poll_transmit` into one reused buffer, then write, with the write
+//!    stall deadline re-armed whenever the peer takes a byte;
+//! 7. shutdown of the write side when the machine says so or closes;
+//! 8. a read, only when no input is left over and output is not backed up;
+//! 9. one timer armed at the earliest deadline.
+//!
+//! `Instant::now()` is read by adapter-core only (here, in the server's stop
+//! and in the accept back-off): machines and runtimes get `now` from here.
+
+use std::cell::RefCell;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use event_listener::EventListener;
+use proto_core::{Drive, PeerError, Permit, Timer, Transmit};
+
+use crate::handle::{Polled, Queue};
+use crate::protocol::{CloseReason, Conn, ConnId, Protocol};
+use crate::runtime::{Runtime, Sleep, Stream};
+use crate::server::{LiveGuard, Shared, StopState};
+
+/// Rounds per wake-up before yielding to other connections.
+pub(crate) const MAX_ROUNDS: usize = 32;
+/// Queued messages delivered per round.
+const MAX_MESSAGES: usize = 16;
+/// Bytes read per `read` call (one buffer per worker thread, not per
+/// connection, so an idle connection holds no read buffer).
+const READ_CHUNK: usize = 16 * 1024;
+/// Output waiting for the socket above which the driver stops reading and
+/// stops delivering queued messages.
+const OUT_HIGH_WATER: usize = 64 * 1024;
+/// Buffers larger than this are released once empty.
+const KEEP_CAPACITY: usize = 4 * 1024;
+/// After the write side is shut down, how long and how much input is read
+/// and discarded so the farewell is not destroyed by a reset (closing a
+/// socket with unread input sends RST).
+const LINGER_TIME: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 256 * 1024;
+
+thread_local! {
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+}
+
+/// Everything a connection task owns. Field order is drop order: the
+/// context is dropped before the socket is closed and before the permit
+/// and the counters are released (the guard comes last).
+struct Driver<R: Runtime, P: Protocol> {
+    cx: P::Context,
+    machine: P::Machine,
+    stream: R::Stream,
+    rt: R,
+    protocol: Arc<P>,
+    shared: Arc<Shared>,
+    id: ConnId,
+    peer: SocketAddr,
+    local: SocketAddr,
+    queue: Queue<P::Message>,
+    close_requested: bool,
+    reason: Option<CloseReason>,
+    /// Input read but not yet taken by the machine.
+    pending_in: Vec<u8>,
+    input_failed: bool,
+    read_eof: bool,
+    /// Output taken from the machine; `out[out_pos..]` is unwritten.
+    out: Vec<u8>,
+    out_pos: usize,
+    shutdown_wanted: bool,
+    shut_down: bool,
+    write_stall: Option<Instant>,
+    stop_seen: bool,
+    grace_at: Option<Instant>,
+    grace_passed: bool,
+    drain_at: Option<Instant>,
+    linger_until: Option<Instant>,
+    lingered: usize,
+    stop_listener: Option<EventListener>,
+    sleep: Option<R::Sleep>,
+    sleep_at: Option<Instant>,
+    _guard: ConnGuard,
+}
+
+/// Releases the connection's place and counts it closed, last.
+pub(crate) struct ConnGuard {
+    shared: Arc<Shared>,
+    _permit: Permit,
+    _live: LiveGuard,
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        self.shared.stats.record_closed();
+    }
+}
+
+enum Step {
+    Done(CloseReason),
+    Progress,
+    Idle,
+}
+
+/// Serves one admitted connection to its end.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
+    rt: R,
+    stream: R::Stream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    permit: Permit,
+    live: LiveGuard,
+    shared: Arc<Shared>,
+    protocol: Arc<P>,
+) {
+    let id = ConnId::next();
+    let now = Instant::now();
+    let mut queue = Queue::new(shared.config.queue_capacity, shared.config.queue_full);
+    let mut close_requested = false;
+    let (machine, cx) = protocol.open(&mut Conn {
+        id,
+        peer,
+        local,
+        now,
+        stats: &shared.stats,
+        queue: &mut queue,
+        close: &mut close_requested,
+    });
+    let guard = ConnGuard {
+        shared: Arc::clone(&shared),
+        _permit: permit,
+        _live: live,
+    };
+    let mut d = Driver::<R, P> {
+        cx,
+        machine,
+        stream,
+        rt,
+        protocol,
+        shared,
+        id,
+        peer,
+        local,
+        queue,
+        close_requested,
+        reason: close_requested.then_some(CloseReason::Local),
+        pending_in: Vec::new(),
+        input_failed: false,
+        read_eof: false,
+        out: Vec::new(),
+        out_pos: 0,
+        shutdown_wanted: false,
+        shut_down: false,
+        write_stall: None,
+        stop_seen: false,
+        grace_at: None,
+        grace_passed: false,
+        drain_at: None,
+        linger_until: None,
+        lingered: 0,
+        stop_listener: None,
+        sleep: None,
+        sleep_at: None,
+        _guard: guard,
+    };
+    let reason = poll_fn(|cx| d.poll(cx)).await;
+    d.finish(&reason);
+}
+
+/// Builds the callbacks' view of the connection from disjoint fields.
+macro_rules! conn {
+    ($d:ident, $now:expr) => {
+        &mut Conn {
+            id: $d.id,
+            peer: $d.peer,
+            local: $d.local,
+            now: $now,
+            stats: &$d.shared.stats,
+            queue: &mut $d.queue,
+            close: &mut $d.close_requested,
+        }
+    };
+}
+
+impl<R: Runtime, P: Protocol> Driver<R, P> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<CloseReason> {
+        for _ in 0..MAX_ROUNDS {
+            match self.step(cx, Instant::now()) {
+                Step::Done(reason) => return Poll::Ready(reason),
+                Step::Progress => {}
+                Step::Idle => return Poll::Pending,
+            }
+        }
+        // Fairness: let the other tasks of this worker run, then continue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn finish(&mut self, reason: &CloseReason) {
+        self.queue.shut();
+        let now = Instant::now();
+        let d = self;
+        d.protocol
+            .closed(&mut d.machine, &mut d.cx, conn!(d, now), reason);
+    }
+
+    fn backlog(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    fn finishing(&self) -> bool {
+        self.close_requested || self.input_failed || self.machine.is_closed()
+    }
+
+    fn step(&mut self, cx: &mut Context<'_>, now: Instant) -> Step {
+        let mut progress = false;
+
+        // 1. Stop state.
+        match self.poll_stop(cx) {
+            StopState::Forced => return Step::Done(CloseReason::Stopped),
+            StopState::Stopping if !self.stop_seen => {
+                self.stop_seen = true;
+                let config = &self.shared.config;
+                let stop_at = self.shared.stop_at().unwrap_or(now);
+                self.grace_at = stop_at.checked_add(config.grace);
+                self.drain_at = stop_at.checked_add(config.drain_timeout);
+                let d = &mut *self;
+                d.protocol.goodbye(&mut d.machine, &mut d.cx, conn!(d, now));
+                progress = true;
+            }
+            _ => {}
+        }
+
+        // 2. Deadlines: trust none before `now` has reached it.
+        if self.write_stall.is_some_and(|at| now >= at) {
+            self.shared.stats.record_timeout(Timer::WriteStall);
+            return Step::Done(CloseReason::TimedOut(Timer::WriteStall));
+        }
+        if self.drain_at.is_some_and(|at| now >= at) {
+            self.shared.stats.record_timeout(Timer::Drain);
+            return Step::Done(CloseReason::TimedOut(Timer::Drain));
+        }
+        if self.linger_until.is_some_and(|at| now >= at) {
+            return Step::Done(self.reason.take().unwrap_or(CloseReason::Done));
+        }
+        if self.grace_at.is_some_and(|at| now >= at) {
+            self.grace_at = None;
+            self.grace_passed = true;
+            progress = true;
+        }
+        if self.machine.poll_timeout().is_some_and(|at| now >= at) {
+            self.machine.handle_timeout(now);
+            progress = true;
+        }
+
+        // 3. Messages from handles.
+        if self.backlog() < OUT_HIGH_WATER && !self.finishing() {
+            for _ in 0..MAX_MESSAGES {
+                match self.queue.poll(cx) {
+                    Polled::Message(message) => {
+                        let d = &mut *self;
+                        d.protocol
+                            .deliver(&mut d.machine, &mut d.cx, conn!(d, now), message);
+                        progress = true;
+                    }
+                    Polled::Close { overflow: true } => return Step::Done(CloseReason::QueueFull),
+                    Polled::Close { overflow: false } => {
+                        self.close_requested = true;
+                        progress = true;
+                        break;
+                    }
+                    Polled::Pending => break,
+                }
+            }
+        }
+
+        // 4. Left-over input.
+        if !self.pending_in.is_empty() && !self.input_failed {
+            let pending = std::mem::take(&mut self.pending_in);
+            let used = self.feed(now, &pending);
+            progress |= used > 0;
+            self.keep_input(&pending[used..]);
+        }
+
+        // 5. Events to the application.
+        {
+            let d = &mut *self;
+            d.protocol
+                .dispatch(&mut d.machine, &mut d.cx, conn!(d, now));
+        }
+        if self.close_requested && self.reason.is_none() {
+            self.reason = Some(CloseReason::Local);
+        }
+        if self.grace_passed
+            && !self.finishing()
+            && self.pending_in.is_empty()
+            && self.backlog() == 0
+            && self.queue.is_empty()
+            && self.protocol.is_quiet(&self.machine)
+        {
+            self.close_requested = true;
+            self.reason.get_or_insert(CloseReason::Stopped);
+            progress = true;
+        }
+
+        // 6. Output.
+        progress |= self.drain_transmit(now);
+        match self.write(cx, now) {
+            Ok(moved) => progress |= moved,
+            Err(e) => return Step::Done(CloseReason::Io(e.kind())),
+        }
+
+        // 7. Shutdown, and the end.
+        let finishing = self.finishing();
+        if self.backlog() == 0 && (finishing || self.shutdown_wanted) && !self.shut_down {
+            match self.stream.poll_shutdown_write(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.shut_down = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind())));
+                }
+                Poll::Pending => {}
+            }
+        }
+        let lingering = finishing && self.backlog() == 0 && self.shut_down;
+        if lingering {
+            if self.read_eof {
+                return Step::Done(self.reason.take().unwrap_or(CloseReason::Done));
+            }
+            if self.linger_until.is_none() {
+                self.linger_until = now.checked_add(LINGER_TIME);
+                progress = true;
+            }
+        }
+
+        // 8. Input.
+        let may_read = !self.read_eof
+            && (lingering
+                || (!finishing
+                    && !self.input_failed
+                    && self.pending_in.is_empty()
+                    && self.backlog() < OUT_HIGH_WATER));
+        if may_read {
+            match self.read(cx, now, lingering) {
+                Ok(moved) => progress |= moved,
+                Err(e) => {
+                    return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind())));
+                }
+            }
+            if lingering && (self.read_eof || self.lingered > LINGER_BYTES) {
+                return Step::Done(self.reason.take().unwrap_or(CloseReason::Done));
+            }
+        }
+        if progress {
+            return Step::Progress;
+        }
+
+        // 9. One timer at the earliest deadline.
+        let machine_at = self.machine.poll_timeout().filter(|at| *at > now);
+        let earliest = [
+            machine_at,
+            self.write_stall,
+            self.drain_at,
+            self.grace_at,
+            self.linger_until,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(at) = earliest else {
+            return Step::Idle;
+        };
+        if self.sleep_at != Some(at) {
+            match &mut self.sleep {
+                Some(sleep) => sleep.reset(at),
+                None => self.sleep = Some(self.rt.sleep_until(at)),
+            }
+            self.sleep_at = Some(at);
+        }
+        match self.sleep.as_mut().map(|s| Pin::new(s).poll(cx)) {
+            // Fired: the next round compares `now` with every deadline. A
+            // timer that fired early is re-armed then.
+            Some(Poll::Ready(())) => {
+                self.sleep_at = None;
+                Step::Progress
+            }
+            _ => Step::Idle,
+        }
+    }
+
+    /// Watches the server's stop state; registers for its change.
+    fn poll_stop(&mut self, cx: &mut Context<'_>) -> StopState {
+        for _ in 0..3 {
+            let state = self.shared.stop_state();
+            if state == StopState::Forced {
+                return state;
+            }
+            match &mut self.stop_listener {
+                None => self.stop_listener = Some(self.shared.stop_event.listen()),
+                Some(listener) => match Pin::new(listener).poll(cx) {
+                    Poll::Ready(()) => self.stop_listener = None,
+                    Poll::Pending => return state,
+                },
+            }
+        }
+        self.shared.stop_state()
+    }
+
+    /// Offers `bytes` to the machine and returns how many it took.
+    fn feed(&mut self, now: Instant, bytes: &[u8]) -> usize {
+        match self.machine.handle_input(now, bytes) {
+            Ok(used) => used.min(bytes.len()),
+            Err(error) => {
+                let kind = error.kind();
+                self.shared.stats.record_protocol_error(kind);
+                self.input_failed = true;
+                self.reason.get_or_insert(CloseReason::PeerError(kind));
+                let d = &mut *self;
+                d.protocol
+                    .peer_error(&mut d.machine, &mut d.cx, conn!(d, now), &error);
+                bytes.len()
+            }
+        }
+    }
+
+    /// Keeps input the machine did not take, releasing large buffers.
+    fn keep_input(&mut self, rest: &[u8]) {
+        if rest.is_empty() {
+            if self.pending_in.capacity() > KEEP_CAPACITY {
+                self.pending_in = Vec::new();
+            }
+        } else {
+            self.pending_in.extend_from_slice(rest);
+        }
+    }
+
+    fn read(&mut self, cx: &mut Context<'_>, now: Instant, discard: bool) -> io::Result<bool> {
+        SCRATCH.with(|scratch| {
+            let mut buf = scratch.borrow_mut();
+            match self.stream.poll_read(cx, &mut buf) {
+                Poll::Pending => Ok(false),
+                Poll::Ready(Err(e)) => Err(e),
+                Poll::Ready(Ok(0)) => {
+                    self.read_eof = true;
+                    if !discard {
+                        self.machine.handle_eof(now);
+                    }
+                    Ok(true)
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.shared.stats.add_bytes_in(n as u64);
+                    if discard {
+                        self.lingered += n;
+                    } else {
+                        let used = self.feed(now, &buf[..n]);
+                        if !self.input_failed {
+                            self.keep_input(&buf[used..n]);
+                        }
+                    }
+                    Ok(true)
+                }
+            }
+        })
+    }
+
+    /// Moves the machine's output into the write buffer, up to the high
+    /// water mark.
+    fn drain_transmit(&mut self, now: Instant) -> bool {
+        let mut progress = false;
+        while self.backlog() < OUT_HIGH_WATER {
+            if self.out_pos > 0 {
+                self.out.drain(..self.out_pos);
+                self.out_pos = 0;
+            }
+            match self.machine.poll_transmit(now, &mut self.out) {
+                Some(Transmit::Data { .. }) => progress = true,
+                Some(Transmit::ShutdownWrite) => {
+                    self.shutdown_wanted = true;
+                    progress = true;
+                }
+                None => break,
+            }
+        }
+        progress
+    }
+
+    fn write(&mut self, cx: &mut Context<'_>, now: Instant) -> io::Result<bool> {
+        let mut progress = false;
+        while self.out_pos < self.out.len() {
+            match self.stream.poll_write(cx, &self.out[self.out_pos..]) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => {
+                    self.out_pos += n;
+                    self.shared.stats.add_bytes_out(n as u64);
+                    self.write_stall = None;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+        if self.out_pos == self.out.len() {
+            self.out_pos = 0;
+            if self.out.capacity() > KEEP_CAPACITY {
+                self.out = Vec::new();
+            } else {
+                self.out.clear();
+            }
+            self.write_stall = None;
+        } else if self.write_stall.is_none() {
+            // The peer took nothing since the last progress (or ever).
+            self.write_stall = now.checked_add(self.shared.config.write_timeout);
+        }
+        Ok(progress)
+    }
+}
