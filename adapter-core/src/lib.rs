@@ -87,6 +87,8 @@
 #![deny(unsafe_code)]
 
 mod driver;
+#[cfg(feature = "example")]
+pub mod example;
 mod handle;
 mod protocol;
 #[cfg(unix)]

@@ -128,6 +128,10 @@ pub trait Stream: Send + 'static {
 }
 
 /// A one-shot timer that can be moved: the driver keeps one per connection.
+///
+/// Once complete it stays complete (polls `Ready` again) until
+/// [`reset`](Sleep::reset), as tokio's `Sleep` does; async-io's `Timer`
+/// needs a flag for that.
 pub trait Sleep: Future<Output = ()> + Send + Unpin + 'static {
     /// Moves the deadline; the timer completes at or after `deadline`.
     fn reset(&mut self, deadline: Instant);

@@ -1,8 +1,366 @@
-//! Rampart on smol: hardened HTTP/1.1 and WebSocket servers and clients.
+//! Rampart on smol: hardened servers (and later clients) for HTTP/1.1,
+//! WebSocket and your own protocols, for smol and async-std users.
 //!
-//! This crate is `adapter-core`'s `Runtime` implemented on smol's reactor,
-//! which async-std shares, so async-std users are served too. The runtime
-//! glue arrives with its issue ("adapter-smol").
+//! This crate is `adapter-core`'s [`Runtime`] implemented on smol's reactor
+//! (async-io) and executor, plus re-exports: the driver, caps, timeouts,
+//! handlers, handles, stop and the [`text`] protocol all live in
+//! `adapter-core`, written once for every runtime.
+//!
+//! ```no_run
+//! use adapter_smol::text::{TextConn, TextHandler, TextService};
+//! use adapter_smol::{Conn, Server, Smol};
+//! use bytes::Bytes;
+//!
+//! struct Echo;
+//! impl TextHandler for Echo {
+//!     type Context = ();
+//!     fn on_connect(&self, _: &mut Conn<'_, Bytes>) {}
+//!     fn on_line(&self, _: &mut (), conn: &mut TextConn<'_, '_>, line: &[u8]) {
+//!         let _ = conn.send_line(line);
+//!     }
+//! }
+//!
+//! let server = Server::builder(TextService::new(Echo))
+//!     .bind("127.0.0.1:0".parse()?)
+//!     .build()?;
+//! server.run::<Smol>()?; // until SIGTERM, SIGINT or SIGQUIT
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Server::run`] starts an executor on the configured worker threads.
+//! Inside a program that already runs one, [`Server::serve`] on a [`Smol`]
+//! made by [`Smol::global`], [`Smol::with_executor`] or
+//! [`Smol::with_spawner`] serves on it instead.
+//!
+//! # async-std
+//!
+//! async-std is discontinued upstream, and its sockets and timers run on
+//! the same async-io reactor as smol's, so this crate serves its users
+//! too: inside `async_std::task::block_on`, serve on async-std's executor
+//! with [`Smol::with_spawner`], and use [`Runtime::connect`] as a client.
+//! adapter-smol's tests run adapter-core's whole loopback suite that way.
+//!
+//! ```no_run
+//! # use adapter_smol::text::{TextConn, TextHandler, TextService};
+//! # use adapter_smol::{Conn, Runtime, Server, Smol};
+//! # struct Echo;
+//! # impl TextHandler for Echo {
+//! #     type Context = ();
+//! #     fn on_connect(&self, _: &mut Conn<'_, bytes::Bytes>) {}
+//! #     fn on_line(&self, _: &mut (), c: &mut TextConn<'_, '_>, l: &[u8]) { let _ = c.send_line(l); }
+//! # }
+//! let server = Server::builder(TextService::new(Echo))
+//!     .bind("127.0.0.1:0".parse()?)
+//!     .build()?;
+//! let (handle, addr) = (server.handle(), server.local_addrs()[0]);
+//! async_std::task::block_on(async {
+//!     let rt = Smol::with_spawner(|task| {
+//!         async_std::task::spawn(task);
+//!     });
+//!     let serving = async_std::task::spawn(server.serve(rt.clone()));
+//!     let client = rt.connect(addr).await?; // an `adapter_smol::Stream`
+//!     # drop(client);
+//!     handle.stop();
+//!     serving.await
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Cancel safety
+//!
+//! [`Server::serve`] and [`ServerHandle::finished`] only wait: dropping
+//! them stops nothing (call [`ServerHandle::stop`]). Dropping the future of
+//! [`Runtime::connect`] abandons the attempt and closes the socket. A
+//! connection's partial state (input not yet taken, output not yet written)
+//! lives in adapter-core's driver, never in a pending future, so a
+//! [`SmolStream`] may be polled from any task and its task dropped at any
+//! point without losing track of a byte.
 #![forbid(unsafe_code)]
 
-pub use adapter_core;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, ready};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use smol::io::{AsyncRead, AsyncWrite};
+use smol::{Async, Executor, Timer};
+
+pub use adapter_core::{self, *};
+
+/// A future [`Smol::with_spawner`] hands to its executor.
+pub type BoxedTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// The smol [`Runtime`]: where spawned tasks go. Sockets and timers always
+/// use async-io's process-wide reactor, whichever executor polls them.
+///
+/// [`Server::run`] starts an executor on the configured worker threads;
+/// inside a running program use [`Smol::global`], [`Smol::with_executor`]
+/// or [`Smol::with_spawner`] with [`Server::serve`].
+#[derive(Clone)]
+pub struct Smol {
+    spawner: Spawner,
+}
+
+#[derive(Clone)]
+enum Spawner {
+    Global,
+    /// Weak, so tasks holding a `Smol` do not keep their executor alive.
+    Executor(Weak<Executor<'static>>),
+    Custom(Arc<dyn Fn(BoxedTask) + Send + Sync>),
+}
+
+impl fmt::Debug for Smol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let spawner = match self.spawner {
+            Spawner::Global => "global",
+            Spawner::Executor(_) => "executor",
+            Spawner::Custom(_) => "custom",
+        };
+        f.debug_struct("Smol").field("spawner", &spawner).finish()
+    }
+}
+
+impl Smol {
+    /// Spawns on smol's global executor (`smol::spawn`; its threads are
+    /// set by `SMOL_THREADS`, default 1).
+    #[must_use]
+    pub fn global() -> Self {
+        Self {
+            spawner: Spawner::Global,
+        }
+    }
+
+    /// Spawns on `executor`, which the caller runs. Tasks spawned once it
+    /// is dropped are dropped.
+    #[must_use]
+    pub fn with_executor(executor: &Arc<Executor<'static>>) -> Self {
+        Self {
+            spawner: Spawner::Executor(Arc::downgrade(executor)),
+        }
+    }
+
+    /// Spawns by calling `spawn`, e.g. async-std's `task::spawn`:
+    /// `Smol::with_spawner(|task| { async_std::task::spawn(task); })`.
+    #[must_use]
+    pub fn with_spawner(spawn: impl Fn(BoxedTask) + Send + Sync + 'static) -> Self {
+        Self {
+            spawner: Spawner::Custom(Arc::new(spawn)),
+        }
+    }
+}
+
+/// The worker threads of [`Smol::run`]; dropping it stops and joins them.
+struct Workers {
+    stop: Option<smol::channel::Sender<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        // Closing the channel ends every `run`; tasks left are dropped with
+        // the executor.
+        drop(self.stop.take());
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Runtime for Smol {
+    type Listener = SmolListener;
+    type Stream = SmolStream;
+    type Sleep = SmolSleep;
+    type Signals = SmolSignals;
+
+    fn run<F, Fut>(workers: usize, main: F) -> io::Result<Fut::Output>
+    where
+        F: FnOnce(Self) -> Fut,
+        Fut: Future,
+    {
+        let executor = Arc::new(Executor::new());
+        let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let mut pool = Workers {
+            stop: Some(stop),
+            threads: Vec::with_capacity(workers.max(1)),
+        };
+        for i in 0..workers.max(1) {
+            let (executor, stopped) = (Arc::clone(&executor), stopped.clone());
+            pool.threads.push(
+                std::thread::Builder::new()
+                    .name(format!("rampart-smol-{i}"))
+                    .spawn(move || {
+                        let _closed = smol::block_on(executor.run(stopped.recv()));
+                    })?,
+            );
+        }
+        let output = smol::block_on(main(Self::with_executor(&executor)));
+        drop(pool);
+        Ok(output)
+    }
+
+    fn listener(&self, listener: TcpListener) -> io::Result<SmolListener> {
+        Async::new(listener).map(SmolListener)
+    }
+
+    fn connect(
+        &self,
+        addr: SocketAddr,
+    ) -> impl Future<Output = io::Result<SmolStream>> + Send + 'static {
+        // The reactor is process-wide: any executor may poll this.
+        let connecting = Async::<TcpStream>::connect(addr);
+        async move { connecting.await.map(SmolStream) }
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> SmolSleep {
+        SmolSleep {
+            timer: Timer::at(deadline),
+            fired: false,
+        }
+    }
+
+    fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match &self.spawner {
+            Spawner::Global => smol::spawn(future).detach(),
+            Spawner::Executor(executor) => {
+                if let Some(executor) = executor.upgrade() {
+                    executor.spawn(future).detach();
+                }
+            }
+            Spawner::Custom(spawn) => spawn(Box::pin(future)),
+        }
+    }
+
+    fn signals(&self) -> io::Result<SmolSignals> {
+        SmolSignals::new()
+    }
+}
+
+/// A smol listening socket.
+#[derive(Debug)]
+pub struct SmolListener(Async<TcpListener>);
+
+impl Listener for SmolListener {
+    type Stream = SmolStream;
+
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(SmolStream, SocketAddr)>> {
+        loop {
+            match self.0.get_ref().accept() {
+                Ok((stream, peer)) => {
+                    return Poll::Ready(Async::new(stream).map(|s| (SmolStream(s), peer)));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.0.poll_readable(cx))?;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// A smol TCP connection.
+#[derive(Debug)]
+pub struct SmolStream(Async<TcpStream>);
+
+impl Stream for SmolStream {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_shutdown_write(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // async-io's `poll_close` only flushes; a shutdown never blocks.
+        Poll::Ready(self.0.get_ref().shutdown(Shutdown::Write))
+    }
+
+    fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.0.get_ref().set_nodelay(nodelay)
+    }
+}
+
+/// An async-io timer that stays complete once fired, until reset.
+#[derive(Debug)]
+pub struct SmolSleep {
+    timer: Timer,
+    fired: bool,
+}
+
+impl Future for SmolSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.fired {
+            ready!(Pin::new(&mut self.timer).poll(cx));
+            self.fired = true;
+        }
+        Poll::Ready(())
+    }
+}
+
+impl Sleep for SmolSleep {
+    fn reset(&mut self, deadline: Instant) {
+        self.timer.set_at(deadline);
+        self.fired = false;
+    }
+}
+
+/// SIGTERM, SIGINT, SIGQUIT, SIGUSR1 and SIGUSR2 as one stream, from
+/// `async-signal`.
+#[derive(Debug)]
+pub struct SmolSignals {
+    #[cfg(unix)]
+    signals: async_signal::Signals,
+}
+
+impl SmolSignals {
+    #[cfg(unix)]
+    fn new() -> io::Result<Self> {
+        use async_signal::Signal as S;
+        Ok(Self {
+            signals: async_signal::Signals::new([S::Term, S::Int, S::Quit, S::Usr1, S::Usr2])?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> io::Result<Self> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+impl futures_core::Stream for SmolSignals {
+    type Item = Signal;
+
+    #[cfg(unix)]
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Signal>> {
+        use async_signal::Signal as S;
+        loop {
+            // An error reading the signal pipe ends the stream.
+            let Some(Ok(signal)) = ready!(Pin::new(&mut self.signals).poll_next(cx)) else {
+                return Poll::Ready(None);
+            };
+            return Poll::Ready(Some(match signal {
+                S::Term => Signal::Terminate,
+                S::Int => Signal::Interrupt,
+                S::Quit => Signal::Quit,
+                S::Usr1 => Signal::User1,
+                S::Usr2 => Signal::User2,
+                _ => continue,
+            }));
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Signal>> {
+        Poll::Ready(None)
+    }
+}
