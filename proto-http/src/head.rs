@@ -120,7 +120,10 @@ impl Headers {
     }
 
     /// Fields parsed out of `raw`, at the given (name, value) ranges.
-    pub(crate) fn from_parts(raw: Bytes, ranges: impl Iterator<Item = (Range<usize>, Range<usize>)>) -> Self {
+    pub(crate) fn from_parts(
+        raw: Bytes,
+        ranges: impl Iterator<Item = (Range<usize>, Range<usize>)>,
+    ) -> Self {
         let mut fields = Vec::with_capacity(ranges.size_hint().0);
         fields.extend(ranges.map(|(name, value)| Field { name, value }));
         Self {
@@ -327,14 +330,20 @@ impl Eq for Headers {}
 /// The non-empty elements of a comma-separated list, OWS trimmed
 /// (RFC 9110 §5.6.1.2).
 pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value.split(|&b| b == b',').map(trim_ows).filter(|e| !e.is_empty())
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|e| !e.is_empty())
 }
 
 /// `value` without leading and trailing SP / HTAB.
 pub(crate) fn trim_ows(value: &[u8]) -> &[u8] {
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
     let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
-    let end = value.iter().rposition(|b| !is_ows(b)).map_or(start, |i| i + 1);
+    let end = value
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
     &value[start..end]
 }
 
