@@ -208,7 +208,10 @@ mod tests {
     fn rfc6455_5_7_examples() {
         // "A single-frame unmasked text message" as a client receives it.
         let h = parse_all(&[0x81, 0x05], CLIENT).unwrap();
-        assert_eq!((h.fin, h.opcode, h.mask, h.len), (true, OpCode::Text, None, 5));
+        assert_eq!(
+            (h.fin, h.opcode, h.mask, h.len),
+            (true, OpCode::Text, None, 5)
+        );
         // "A single-frame masked text message" as a server receives it.
         let h = parse_all(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d], SERVER).unwrap();
         assert_eq!(h.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
