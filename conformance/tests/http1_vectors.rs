@@ -81,7 +81,10 @@ fn run(input: &[u8], cuts: &[usize]) -> Verdict {
                 "the error response is queued: {:?}",
                 String::from_utf8_lossy(&wire)
             );
-            Verdict::Refused { status: e.status_hint(), closed }
+            Verdict::Refused {
+                status: e.status_hint(),
+                closed,
+            }
         }
         None if ended => Verdict::Accepted { requests, body },
         None => Verdict::Stuck(format!("no verdict after {requests} requests")),
@@ -107,7 +110,11 @@ fn every_vector_gets_its_verdict_whatever_the_split() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/http1/requests.json");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let vectors = file["vectors"].as_array().expect("a vectors array");
-    assert!(vectors.len() >= 80, "the vector file lost entries: {}", vectors.len());
+    assert!(
+        vectors.len() >= 80,
+        "the vector file lost entries: {}",
+        vectors.len()
+    );
     let mut failures = Vec::new();
     for vector in vectors {
         let name = vector["name"].as_str().unwrap();
@@ -115,7 +122,11 @@ fn every_vector_gets_its_verdict_whatever_the_split() {
         let expected = match &vector["expect"] {
             Value::String(s) if s == "accept" => Verdict::Accepted {
                 requests: 1,
-                body: latin1(vector["body"].as_str().expect("accepted vectors name their body")),
+                body: latin1(
+                    vector["body"]
+                        .as_str()
+                        .expect("accepted vectors name their body"),
+                ),
             },
             Value::Number(n) => Verdict::Refused {
                 status: u16::try_from(n.as_u64().unwrap()).unwrap(),
@@ -135,5 +146,10 @@ fn every_vector_gets_its_verdict_whatever_the_split() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} vectors failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} vectors failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
