@@ -93,6 +93,8 @@ struct Driver<R: Runtime, P: Protocol> {
     stop_listener: Option<EventListener>,
     sleep: Option<R::Sleep>,
     sleep_at: Option<Instant>,
+    /// What this connection last added to the buffered-bytes gauge.
+    accounted: usize,
     _guard: ConnGuard,
 }
 
@@ -175,6 +177,7 @@ pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
         stop_listener: None,
         sleep: None,
         sleep_at: None,
+        accounted: 0,
         _guard: guard,
     };
     let reason = poll_fn(|cx| d.poll(cx)).await;
@@ -199,7 +202,9 @@ macro_rules! conn {
 impl<R: Runtime, P: Protocol> Driver<R, P> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<CloseReason> {
         for _ in 0..MAX_ROUNDS {
-            match self.step(cx, Instant::now()) {
+            let step = self.step(cx, Instant::now());
+            self.account();
+            match step {
                 Step::Done(reason) => return Poll::Ready(reason),
                 Step::Progress => {}
                 Step::Idle => return Poll::Pending,
@@ -210,7 +215,23 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         Poll::Pending
     }
 
+    /// Updates the server's buffered-bytes gauge with what this connection
+    /// holds now: input not yet taken, output not yet written, and what the
+    /// protocol says its machine holds.
+    fn account(&mut self) {
+        let now = self.pending_in.len() + self.backlog() + self.protocol.buffered(&self.machine);
+        let stats = &self.shared.stats;
+        if now > self.accounted {
+            stats.buffer_grew((now - self.accounted) as u64);
+        } else if now < self.accounted {
+            stats.buffer_shrank((self.accounted - now) as u64);
+        }
+        self.accounted = now;
+    }
+
     fn finish(&mut self, reason: &CloseReason) {
+        self.shared.stats.buffer_shrank(self.accounted as u64);
+        self.accounted = 0;
         self.queue.shut();
         let now = Instant::now();
         let d = self;
@@ -305,6 +326,9 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         if self.close_requested && self.reason.is_none() {
             self.reason = Some(CloseReason::Local);
         }
+        // A handle first asked for in a callback: its queue must be polled
+        // once to register this task's waker.
+        progress |= self.queue.take_fresh();
         if self.grace_passed
             && !self.finishing()
             && self.pending_in.is_empty()

@@ -1,4 +1,7 @@
-//! The runtime crates' `text-protocol` example, written once: Workerman's
+//! The runtime crates' examples, written once: the reference server
+//! ([`reference_server`], DESIGN.md "The reference server"; the
+//! `tokio-server` and `smol-server` examples), and the `text-protocol`
+//! example ([`text_protocol`]): Workerman's
 //! newline-delimited [`text`](crate::text) protocol, where each line is
 //! echoed and a line `all MESSAGE` goes to every connection.
 //!
@@ -121,3 +124,6 @@ pub fn text_protocol<R: Runtime>() -> Result<(), Box<dyn Error>> {
     server.run::<R>()?;
     Ok(())
 }
+
+mod reference;
+pub use reference::{CHAT_PAGE, Reference, ReferenceContext, ReferenceOptions, reference_server};

@@ -84,6 +84,9 @@ pub(crate) struct Queue<M> {
     policy: QueueFull,
     channel: Option<Channel<M>>,
     finished: bool,
+    /// The channel was created since the driver last looked: its receiver
+    /// has no waker registered yet.
+    fresh: bool,
 }
 
 /// What the driver learns from its queue.
@@ -103,10 +106,12 @@ impl<M> Queue<M> {
             policy,
             channel: None,
             finished: false,
+            fresh: false,
         }
     }
 
     pub(crate) fn handle(&mut self, id: ConnId) -> ConnHandle<M> {
+        self.fresh |= self.channel.is_none();
         let (tx, _, flags) = self.channel.get_or_insert_with(|| {
             let (tx, rx) = async_channel::bounded(self.capacity);
             (tx, Box::pin(rx), Arc::default())
@@ -117,6 +122,12 @@ impl<M> Queue<M> {
             flags: Arc::clone(flags),
             policy: self.policy,
         }
+    }
+
+    /// True once after a callback created the channel: poll it again so
+    /// its receiver registers the task's waker.
+    pub(crate) fn take_fresh(&mut self) -> bool {
+        std::mem::take(&mut self.fresh)
     }
 
     /// True when messages are waiting.

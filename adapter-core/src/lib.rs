@@ -99,6 +99,7 @@ mod sys;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod web;
 
 pub use handle::{ConnHandle, Group, QueueFull, SendError};
 pub use protocol::{CloseReason, Conn, ConnId, Protocol};
@@ -106,3 +107,7 @@ pub use runtime::{Listener, Runtime, Signal, Sleep, Stream};
 pub use server::{Builder, Server, ServerHandle};
 
 pub use proto_core;
+
+pub mod client;
+#[cfg(feature = "testing")]
+pub mod client_testing;

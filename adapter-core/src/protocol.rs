@@ -84,6 +84,15 @@ pub trait Protocol: Send + Sync + 'static {
     /// spoken yet, so a stopping server may close it after the grace.
     fn is_quiet(&self, machine: &Self::Machine) -> bool;
 
+    /// Bytes the machine holds in its own buffers (received but not yet
+    /// handed out, queued but not yet transmitted), for the server's
+    /// buffered-bytes gauge ([`Snapshot::buffered_bytes`](proto_core::Snapshot)).
+    /// Default: 0 (not reported).
+    fn buffered(&self, machine: &Self::Machine) -> usize {
+        let _ = machine;
+        0
+    }
+
     /// The connection is closed; the context is dropped right after.
     fn closed(
         &self,

@@ -24,6 +24,8 @@ use proto_core::{ErrorKind, Timer};
 use crate::text::{TextConfig, TextConn, TextHandler, TextService};
 use crate::{Builder, CloseReason, Conn, Group, Runtime, Server, ServerHandle};
 
+pub mod web;
+
 /// The bound on every wait.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -262,22 +264,7 @@ impl Client {
         from: Option<IpAddr>,
         rcvbuf: Option<usize>,
     ) -> io::Result<Self> {
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::STREAM,
-            Some(socket2::Protocol::TCP),
-        )?;
-        if let Some(bytes) = rcvbuf {
-            socket.set_recv_buffer_size(bytes)?;
-        }
-        if let Some(ip) = from {
-            socket.bind(&SocketAddr::new(ip, 0).into())?;
-        }
-        socket.connect_timeout(&addr.into(), WAIT)?;
-        let stream: TcpStream = socket.into();
-        stream.set_read_timeout(Some(WAIT))?;
-        stream.set_write_timeout(Some(WAIT))?;
-        stream.set_nodelay(true)?;
+        let stream = connect_socket(addr, from, rcvbuf)?;
         Ok(Self {
             reader: BufReader::new(stream),
         })
@@ -340,6 +327,33 @@ impl Client {
     pub fn stream(&self) -> &TcpStream {
         self.reader.get_ref()
     }
+}
+
+/// A blocking loopback client socket: from `from` if given, with a
+/// receive buffer of `rcvbuf` bytes if given, no Nagle, reads and writes
+/// bounded by [`WAIT`].
+fn connect_socket(
+    addr: SocketAddr,
+    from: Option<IpAddr>,
+    rcvbuf: Option<usize>,
+) -> io::Result<TcpStream> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    if let Some(bytes) = rcvbuf {
+        socket.set_recv_buffer_size(bytes)?;
+    }
+    if let Some(ip) = from {
+        socket.bind(&SocketAddr::new(ip, 0).into())?;
+    }
+    socket.connect_timeout(&addr.into(), WAIT)?;
+    let stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(WAIT))?;
+    stream.set_write_timeout(Some(WAIT))?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
 /// Polls `condition` until it holds.
@@ -1011,6 +1025,22 @@ fn one_request(addr: SocketAddr, line: &str) -> Result<(), String> {
 /// process that takes over the pid file, and each old process exits 0 after
 /// draining.
 pub fn reload_hands_over_without_failures(example: &std::path::Path) {
+    reload_under_load(
+        example,
+        &|addr, n| one_request(addr, &format!("client-{n}")),
+        &|_, _| {},
+    );
+}
+
+/// Three consecutive reloads (SIGUSR1, SIGUSR2, SIGUSR1) of `example` while
+/// four clients call `request` continuously: none fails, each reload
+/// starts a new process that takes over the pid file (`after_reload` gets
+/// the address and the new pid), each old process exits 0 after draining.
+pub(crate) fn reload_under_load(
+    example: &std::path::Path,
+    request: &(dyn Fn(SocketAddr, u64) -> Result<(), String> + Sync),
+    after_reload: &dyn Fn(SocketAddr, u32),
+) {
     let dir = std::env::temp_dir().join(format!(
         "rampart-reload-{}-{:?}",
         std::process::id(),
@@ -1034,58 +1064,61 @@ pub fn reload_hands_over_without_failures(example: &std::path::Path) {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let served = Arc::new(AtomicUsize::new(0));
     let failures = Arc::new(Mutex::new(Vec::new()));
-    let clients: Vec<_> = (0..4)
-        .map(|i| {
-            let (stop, served, failures) = (
-                Arc::clone(&stop),
-                Arc::clone(&served),
-                Arc::clone(&failures),
-            );
-            let addr = server.addr;
-            std::thread::spawn(move || {
-                let mut n = 0u64;
-                while !stop.load(Ordering::SeqCst) {
-                    n += 1;
-                    match one_request(addr, &format!("client{i}-{n}")) {
-                        Ok(()) => drop(served.fetch_add(1, Ordering::SeqCst)),
-                        Err(e) => failures
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push(e),
-                    }
-                }
-            })
-        })
-        .collect();
-    let flowing = |served: &AtomicUsize| {
-        let before = served.load(Ordering::SeqCst);
-        wait_until("requests flow", || {
-            served.load(Ordering::SeqCst) >= before + 50
-        });
-    };
-    flowing(&served);
-
     let mut current = first;
-    for signal in ["USR1", "USR2", "USR1"] {
-        kill(signal, current);
-        wait_until("a new process takes over the pid file", || {
-            read_pid().is_some_and(|pid| !reaper.0.contains(&pid))
-        });
-        let next = read_pid().expect("pid");
-        reaper.0.push(next);
-        wait_until("the old process drains and exits", || !alive(current));
-        if current == first {
-            let status = server.wait_exit();
-            assert!(status.success(), "{status}");
-        }
+    std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..4u64)
+            .map(|i| {
+                let (stop, served, failures) = (
+                    Arc::clone(&stop),
+                    Arc::clone(&served),
+                    Arc::clone(&failures),
+                );
+                let addr = server.addr;
+                scope.spawn(move || {
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::SeqCst) {
+                        n += 1;
+                        match request(addr, i * 1_000_000 + n) {
+                            Ok(()) => drop(served.fetch_add(1, Ordering::SeqCst)),
+                            Err(e) => failures
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .push(e),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let flowing = |served: &AtomicUsize| {
+            let before = served.load(Ordering::SeqCst);
+            wait_until("requests flow", || {
+                served.load(Ordering::SeqCst) >= before + 50
+            });
+        };
         flowing(&served);
-        current = next;
-    }
 
-    stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        client.join().expect("client thread");
-    }
+        for signal in ["USR1", "USR2", "USR1"] {
+            kill(signal, current);
+            wait_until("a new process takes over the pid file", || {
+                read_pid().is_some_and(|pid| !reaper.0.contains(&pid))
+            });
+            let next = read_pid().expect("pid");
+            reaper.0.push(next);
+            wait_until("the old process drains and exits", || !alive(current));
+            if current == first {
+                let status = server.wait_exit();
+                assert!(status.success(), "{status}");
+            }
+            after_reload(server.addr, next);
+            flowing(&served);
+            current = next;
+        }
+
+        stop.store(true, Ordering::SeqCst);
+        for client in clients {
+            client.join().expect("client thread");
+        }
+    });
     let failures = failures
         .lock()
         .unwrap_or_else(PoisonError::into_inner)

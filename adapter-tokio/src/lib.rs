@@ -97,9 +97,10 @@ impl Runtime for Tokio {
         let handle = self.handle.clone();
         async move {
             // Spawned so the socket registers with this runtime's reactor
-            // whichever executor polls the returned future.
-            handle
-                .spawn(tokio::net::TcpStream::connect(addr))
+            // whichever executor polls the returned future; aborted when the
+            // future is dropped, so an abandoned attempt closes its socket.
+            let mut task = AbortOnDrop(handle.spawn(tokio::net::TcpStream::connect(addr)));
+            (&mut task.0)
                 .await
                 .map_err(io::Error::other)?
                 .map(TokioStream)
@@ -121,6 +122,15 @@ impl Runtime for Tokio {
     fn signals(&self) -> io::Result<TokioSignals> {
         let _entered = self.handle.enter();
         TokioSignals::new()
+    }
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -43,6 +43,7 @@ pub struct Stats {
     ws_opened: AtomicU64,
     ws_messages_in: AtomicU64,
     ws_messages_out: AtomicU64,
+    buffered_bytes: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64, n: u64) {
@@ -114,6 +115,17 @@ impl Stats {
         bump(&self.ws_messages_out, 1);
     }
 
+    /// Bytes held in connection buffers grew by `n` (a gauge, not a
+    /// counter: pair every call with [`buffer_shrank`](Self::buffer_shrank)).
+    pub fn buffer_grew(&self, n: u64) {
+        bump(&self.buffered_bytes, n);
+    }
+
+    /// Bytes held in connection buffers shrank by `n`.
+    pub fn buffer_shrank(&self, n: u64) {
+        self.buffered_bytes.fetch_sub(n, Ordering::Relaxed);
+    }
+
     /// Copies every counter. Each value is exact; the set is not one atomic
     /// instant, so `active` is clamped at zero.
     #[must_use]
@@ -135,6 +147,7 @@ impl Stats {
             ws_opened: load(&self.ws_opened),
             ws_messages_in: load(&self.ws_messages_in),
             ws_messages_out: load(&self.ws_messages_out),
+            buffered_bytes: load(&self.buffered_bytes),
         }
     }
 }
@@ -169,6 +182,10 @@ pub struct Snapshot {
     pub ws_messages_in: u64,
     /// WebSocket messages sent.
     pub ws_messages_out: u64,
+    /// Bytes held right now in connection buffers (input not yet taken by a
+    /// machine, output not yet taken by the socket, and what the protocol
+    /// reports its machines hold): a gauge.
+    pub buffered_bytes: u64,
 }
 
 impl Snapshot {
@@ -200,6 +217,7 @@ impl Snapshot {
             ("ws_opened", self.ws_opened),
             ("ws_messages_in", self.ws_messages_in),
             ("ws_messages_out", self.ws_messages_out),
+            ("buffered_bytes", self.buffered_bytes),
         ];
         out.push('{');
         for (name, value) in fields {
@@ -258,7 +276,10 @@ mod tests {
         stats.record_ws_message_in();
         stats.record_ws_message_out();
         stats.record_ws_message_out();
+        stats.buffer_grew(10);
+        stats.buffer_shrank(4);
         let s = stats.snapshot();
+        assert_eq!(s.buffered_bytes, 6);
         assert_eq!((s.accepted, s.closed, s.active), (3, 1, 2));
         assert_eq!((s.rejected_global_cap, s.rejected_per_ip_cap), (1, 2));
         assert_eq!(s.timeouts(Timer::WriteStall), 1);

@@ -1,0 +1,904 @@
+//! Loopback tests of the HTTP+WebSocket server ([`crate::web`]) and of the
+//! reference server ([`crate::example::reference_server`]), written once and
+//! instantiated by each runtime crate with [`web_tests!`](crate::web_tests)
+//! and, against its `*-server` example run as a child process,
+//! [`web_signal_tests!`](crate::web_signal_tests).
+//!
+//! Clients write raw HTTP/1.1 and RFC 6455 bytes with `std::net`, bounded by
+//! [`WAIT`]; nothing sleeps to synchronise (a trickling client paces its
+//! bytes, which is the attack, not a wait).
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::time::{Duration, Instant};
+
+use proto_core::{ErrorKind, Timer};
+
+use super::{Child, WAIT, connect_socket, wait_until};
+use crate::example::ReferenceOptions;
+use crate::web::{ClientOffer, Request};
+use crate::web::{HttpConn, Message, Outbound, WebHandler, WebService, WsClosed, WsConn, WsOpen};
+use crate::{Builder, CloseReason, Conn, Protocol, Runtime, ServerHandle};
+
+/// Instantiates every generic HTTP+WebSocket test for a runtime type.
+#[macro_export]
+macro_rules! web_tests {
+    ($rt:ty) => {
+        $crate::web_tests!(@each $rt;
+            web_defaults_are_all_finite,
+            web_routes_answer_as_specified,
+            web_trickled_head_gets_408_while_others_are_served,
+            web_keep_alive_idle_closes_silently,
+            web_websocket_idle_timeout_sends_1001,
+            web_write_stall_closes_a_client_that_never_reads,
+            web_caps_are_exact_and_recover,
+            web_origin_is_checked_before_the_upgrade,
+            web_context_is_dropped_exactly_once,
+            web_malformed_http_gets_its_status_and_a_close,
+            web_unmasked_client_frame_gets_1002,
+            web_handler_deadline_answers_503,
+            web_deferred_response_arrives,
+        );
+    };
+    (@each $rt:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::testing::web::$name::<$rt>();
+            }
+        )*
+    };
+}
+
+/// Instantiates the stop and reload tests against a runtime crate's
+/// reference-server example, run as a child process.
+#[macro_export]
+macro_rules! web_signal_tests {
+    ($example:literal) => {
+        $crate::web_signal_tests!(@each $example;
+            web_sigterm_drains_websockets_and_requests,
+            web_reload_serves_every_request,
+        );
+    };
+    (@each $example:literal; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::testing::web::$name(&$crate::testing::example_path($example));
+            }
+        )*
+    };
+}
+
+/// A server running on its own thread, force-stopped when dropped.
+#[derive(Debug)]
+pub struct Running {
+    /// Its handle.
+    pub handle: ServerHandle,
+    /// Its address.
+    pub addr: SocketAddr,
+    done: Mutex<Option<mpsc::Receiver<io::Result<()>>>>,
+}
+
+impl Running {
+    /// Binds `builder` to `127.0.0.1:0` with 2 workers and no signals, and
+    /// runs it on `R`.
+    ///
+    /// # Panics
+    ///
+    /// When the server cannot be built.
+    pub fn start<R: Runtime, P: Protocol>(builder: Builder<P>) -> Self {
+        let server = builder
+            .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .workers(2)
+            .handle_signals(false)
+            .systemd_sockets(false)
+            .build()
+            .expect("server builds");
+        let handle = server.handle();
+        let addr = server.local_addrs()[0];
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(server.run::<R>());
+        });
+        Self {
+            handle,
+            addr,
+            done: Mutex::new(Some(rx)),
+        }
+    }
+
+    /// The reference server with `args`, in this process.
+    ///
+    /// # Panics
+    ///
+    /// On a bad option.
+    pub fn reference<R: Runtime>(args: &[&str]) -> Self {
+        let options = ReferenceOptions::parse(args.iter().copied()).expect("options");
+        Self::start::<R, _>(options.builder().expect("builder"))
+    }
+
+    /// A client connected to it.
+    #[must_use]
+    pub fn client(&self) -> WireClient {
+        WireClient::connect(self.addr, None).expect("connects")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.handle.force_stop();
+        if let Some(rx) = self
+            .done
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    }
+}
+
+/// An HTTP response as a test reads it.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The head, status line and fields.
+    pub head: String,
+    /// The `Content-Length` framed body.
+    pub body: Vec<u8>,
+}
+
+/// A raw HTTP/1.1 and WebSocket client over a blocking socket.
+#[derive(Debug)]
+pub struct WireClient {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl WireClient {
+    /// Connects to `addr`, from `from` if given.
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails.
+    pub fn connect(addr: SocketAddr, from: Option<IpAddr>) -> io::Result<Self> {
+        Self::connect_with(addr, from, None)
+    }
+
+    fn connect_with(
+        addr: SocketAddr,
+        from: Option<IpAddr>,
+        rcvbuf: Option<usize>,
+    ) -> io::Result<Self> {
+        let stream = connect_socket(addr, from, rcvbuf)?;
+        Ok(Self {
+            stream,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Sends raw bytes.
+    ///
+    /// # Panics
+    ///
+    /// When the write fails.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0; 16 * 1024];
+        let n = self.stream.read(&mut chunk)?;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    fn take(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        while self.buf.len() < n {
+            if self.fill()? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+
+    /// Reads one response (`Content-Length` framed or bodiless).
+    ///
+    /// # Errors
+    ///
+    /// EOF or a read error before a whole response.
+    pub fn try_response(&mut self) -> io::Result<HttpResponse> {
+        let end = loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            if self.fill()? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        };
+        let head = String::from_utf8_lossy(&self.take(end)?).into_owned();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or(io::ErrorKind::InvalidData)?;
+        let len = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        let body = self.take(len)?;
+        Ok(HttpResponse { status, head, body })
+    }
+
+    /// Reads one response.
+    ///
+    /// # Panics
+    ///
+    /// When none arrives within [`WAIT`].
+    pub fn response(&mut self) -> HttpResponse {
+        self.try_response().expect("a response within the bound")
+    }
+
+    /// `GET path` on this keep-alive connection.
+    pub fn get(&mut self, path: &str) -> HttpResponse {
+        self.send(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        self.response()
+    }
+
+    /// Asserts the server closes without sending anything more; returns
+    /// how long that took.
+    ///
+    /// # Panics
+    ///
+    /// When bytes arrive or the connection stays open past [`WAIT`].
+    pub fn expect_closed(&mut self) -> Duration {
+        let start = Instant::now();
+        assert!(self.buf.is_empty(), "unread bytes: {:?}", self.buf);
+        match self.fill() {
+            Ok(0) => {}
+            Ok(_) => panic!(
+                "expected a close, got {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("expected a close within the bound, got {e}"),
+        }
+        start.elapsed()
+    }
+
+    /// Sends a WebSocket upgrade for `path` with these extra fields and
+    /// returns the answer.
+    pub fn upgrade(&mut self, path: &str, host: &str, extra: &str) -> HttpResponse {
+        self.send(
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+            )
+            .as_bytes(),
+        );
+        self.response()
+    }
+
+    /// Sends one WebSocket frame, masked as a client must unless `masked`
+    /// is false.
+    pub fn send_frame(&mut self, opcode: u8, payload: &[u8], masked: bool) {
+        let mut frame = vec![0x80 | opcode];
+        let mask_bit = if masked { 0x80 } else { 0 };
+        match payload.len() {
+            n @ 0..=125 => frame.push(mask_bit | u8::try_from(n).expect("small")),
+            n @ 126..=0xffff => {
+                frame.push(mask_bit | 126);
+                frame.extend_from_slice(&u16::try_from(n).expect("medium").to_be_bytes());
+            }
+            n => {
+                frame.push(mask_bit | 127);
+                frame.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        if masked {
+            let key = [0x12, 0x34, 0x56, 0x78];
+            frame.extend_from_slice(&key);
+            frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        } else {
+            frame.extend_from_slice(payload);
+        }
+        self.send(&frame);
+    }
+
+    /// Reads one (unmasked, server) frame: opcode and payload.
+    ///
+    /// # Errors
+    ///
+    /// EOF or a read error first.
+    pub fn read_frame(&mut self) -> io::Result<(u8, Vec<u8>)> {
+        let head = self.take(2)?;
+        let len = match head[1] & 0x7f {
+            126 => u64::from(u16::from_be_bytes(
+                self.take(2)?.try_into().expect("2 bytes"),
+            )),
+            127 => u64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes")),
+            n => u64::from(n),
+        };
+        let payload = self.take(usize::try_from(len).expect("fits"))?;
+        Ok((head[0] & 0x0f, payload))
+    }
+
+    /// Reads frames until a close; returns its code.
+    ///
+    /// # Panics
+    ///
+    /// When no close frame arrives.
+    pub fn expect_close_code(&mut self) -> u16 {
+        loop {
+            let (opcode, payload) = self.read_frame().expect("a close frame");
+            if opcode == 8 {
+                assert!(payload.len() >= 2, "a close code");
+                return u16::from_be_bytes([payload[0], payload[1]]);
+            }
+        }
+    }
+}
+
+fn num(json: &str, key: &str) -> Option<u64> {
+    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let digits: String = json[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// With no options, `/stats` reports every limit and timeout, each on and
+/// finite, the pid, and every counter.
+pub fn web_defaults_are_all_finite<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    let stats = server.client().get("/stats");
+    assert_eq!(stats.status, 200);
+    let json = String::from_utf8(stats.body).expect("utf-8");
+    assert_eq!(num(&json, "pid"), Some(u64::from(std::process::id())));
+    for key in [
+        "max_connections",
+        "max_connections_per_ip",
+        "header_timeout_ms",
+        "idle_timeout_ms",
+        "write_timeout_ms",
+        "body_timeout_ms",
+        "handler_timeout_ms",
+        "ws_ping_interval_ms",
+        "ws_ping_timeout_ms",
+        "ws_close_timeout_ms",
+        "grace_ms",
+        "drain_ms",
+        "max_head_bytes",
+        "max_headers",
+        "max_body_bytes",
+        "max_message_bytes",
+    ] {
+        let value = num(&json, key).unwrap_or_else(|| panic!("{key} in {json}"));
+        assert!(value > 0 && value < u64::from(u32::MAX), "{key}: {value}");
+    }
+    assert_eq!(num(&json, "max_connections"), Some(10_000));
+    assert_eq!(num(&json, "header_timeout_ms"), Some(10_000));
+    assert_eq!(num(&json, "max_message_bytes"), Some(16 * 1024 * 1024));
+    assert!(json.contains("\"origin\":\"same-host\""));
+    for key in [
+        "accepted",
+        "rejected_global_cap",
+        "rejected_per_ip_cap",
+        "request_head",
+        "keep_alive",
+        "write_stall",
+        "malformed",
+        "bytes_in",
+        "bytes_out",
+        "ws_messages_in",
+        "ws_messages_out",
+        "buffered_bytes",
+    ] {
+        assert!(num(&json, key).is_some(), "{key} in {json}");
+    }
+}
+
+/// The chat page, HTTP echo, WebSocket echo (same opcode), chat broadcast
+/// to every client including the sender, 404, 405 and 426.
+pub fn web_routes_answer_as_specified<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    let mut c = server.client();
+    let page = c.get("/");
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("/ws"));
+    c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    let echo = c.response();
+    assert_eq!((echo.status, &echo.body[..]), (200, &b"abcde"[..]));
+    assert!(echo.head.contains("Content-Length: 5"));
+    assert_eq!(c.get("/nowhere").status, 404);
+    c.send(b"DELETE /stats HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nxx");
+    assert_eq!(c.response().status, 405);
+    assert_eq!(c.get("/echo").status, 426);
+    assert_eq!(c.upgrade("/nowhere", "t", "").status, 404);
+
+    let mut echo = server.client();
+    assert_eq!(echo.upgrade("/echo", "t", "").status, 101);
+    echo.send_frame(1, "héllo".as_bytes(), true);
+    assert_eq!(
+        echo.read_frame().expect("echo"),
+        (1, "héllo".as_bytes().to_vec())
+    );
+    let big = vec![7u8; 200_000];
+    echo.send_frame(2, &big, true);
+    assert_eq!(echo.read_frame().expect("echo"), (2, big));
+
+    let mut a = server.client();
+    let mut b = server.client();
+    assert_eq!(a.upgrade("/ws", "t", "").status, 101);
+    assert_eq!(b.upgrade("/ws", "t", "").status, 101);
+    wait_until("both joined", || server.handle.stats().ws_opened == 3);
+    a.send_frame(1, b"hi all", true);
+    assert_eq!(a.read_frame().expect("own"), (1, b"hi all".to_vec()));
+    assert_eq!(b.read_frame().expect("other"), (1, b"hi all".to_vec()));
+    let stats = server.handle.stats();
+    assert!(
+        stats.ws_messages_in >= 3 && stats.ws_messages_out >= 4,
+        "{stats:?}"
+    );
+}
+
+/// A client trickling a head one byte at a time gets `408` and a close at
+/// the head deadline, while 50 ordinary requests on other connections all
+/// succeed.
+pub fn web_trickled_head_gets_408_while_others_are_served<R: Runtime>() {
+    let server = Running::reference::<R>(&["--header-timeout-ms", "600"]);
+    let mut trickler = server.client();
+    let mut writer = trickler.stream.try_clone().expect("clone");
+    let stop = Arc::new(AtomicBool::new(false));
+    let pacer = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let bytes = b"GET / HTTP/1.1\r\nX-Slow: "
+                .iter()
+                .chain([b'a'; 400].iter());
+            for byte in bytes {
+                if stop.load(Ordering::SeqCst) || writer.write_all(&[*byte]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let start = Instant::now();
+    for i in 0..50 {
+        let mut c = server.client();
+        let r = c.get(&format!("/nowhere{i}"));
+        assert_eq!(r.status, 404, "request {i}");
+    }
+    let answer = trickler.response();
+    let took = start.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    assert_eq!(answer.status, 408);
+    assert!(took >= Duration::from_millis(550), "{took:?}");
+    trickler.expect_closed();
+    pacer.join().expect("pacer");
+    assert_eq!(server.handle.stats().timeouts(Timer::RequestHead), 1);
+}
+
+/// An idle keep-alive connection is closed silently at the idle deadline.
+pub fn web_keep_alive_idle_closes_silently<R: Runtime>() {
+    let server = Running::reference::<R>(&["--idle-timeout-ms", "300"]);
+    let mut c = server.client();
+    let start = Instant::now();
+    assert_eq!(c.get("/stats").status, 200);
+    c.expect_closed();
+    assert!(
+        start.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        start.elapsed()
+    );
+    wait_until("the timeout is counted", || {
+        server.handle.stats().timeouts(Timer::KeepAlive) == 1
+    });
+}
+
+/// An idle WebSocket gets close 1001 at the idle deadline.
+pub fn web_websocket_idle_timeout_sends_1001<R: Runtime>() {
+    let server = Running::reference::<R>(&["--idle-timeout-ms", "300"]);
+    let mut c = server.client();
+    assert_eq!(c.upgrade("/echo", "t", "").status, 101);
+    let start = Instant::now();
+    assert_eq!(c.expect_close_code(), 1001);
+    assert!(start.elapsed() >= Duration::from_millis(250));
+    assert_eq!(server.handle.stats().timeouts(Timer::Idle), 1);
+}
+
+/// A client with a small receive buffer that pipelines requests and never
+/// reads is closed at the write-stall deadline; meanwhile the server's
+/// buffered bytes stay bounded (pipelined requests wait while a response
+/// is queued).
+pub fn web_write_stall_closes_a_client_that_never_reads<R: Runtime>() {
+    let server = Running::reference::<R>(&["--write-timeout-ms", "500"]);
+    let c = WireClient::connect_with(server.addr, None, Some(4096)).expect("connects");
+    let mut writer = c.stream.try_clone().expect("clone");
+    writer
+        .set_write_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let flooder = std::thread::spawn(move || {
+        let request = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".repeat(100);
+        for _ in 0..200 {
+            if writer.write_all(&request).is_err() {
+                break;
+            }
+        }
+    });
+    let mut peak = 0;
+    wait_until("the write stall closes it", || {
+        let stats = server.handle.stats();
+        peak = peak.max(stats.buffered_bytes);
+        stats.timeouts(Timer::WriteStall) == 1
+    });
+    flooder.join().expect("flooder");
+    assert!(peak > 0, "something was buffered");
+    assert!(peak <= 512 * 1024, "buffered bytes peaked at {peak}");
+    wait_until("the buffers are released", || {
+        server.handle.stats().buffered_bytes == 0
+    });
+    drop(c);
+}
+
+/// The global and per-IP caps over HTTP: exact, counted, closed unread,
+/// recovering when a connection closes.
+pub fn web_caps_are_exact_and_recover<R: Runtime>() {
+    let server =
+        Running::reference::<R>(&["--max-connections", "3", "--max-connections-per-ip", "2"]);
+    let from = |last: u8| {
+        WireClient::connect(server.addr, Some(IpAddr::from([127, 0, 0, last]))).expect("connects")
+    };
+    let mut a1 = from(2);
+    let mut a2 = from(2);
+    assert_eq!(a1.get("/stats").status, 200);
+    assert_eq!(a2.get("/stats").status, 200);
+    let mut a3 = from(2);
+    a3.expect_closed();
+    let mut b1 = from(3);
+    assert_eq!(b1.get("/stats").status, 200);
+    let mut b2 = from(3);
+    b2.expect_closed();
+    let stats = server.handle.stats();
+    assert_eq!(
+        (
+            stats.accepted,
+            stats.rejected_per_ip_cap,
+            stats.rejected_global_cap
+        ),
+        (3, 1, 1)
+    );
+    drop(a1);
+    wait_until("a place is free", || {
+        server.handle.admission().active() == 2
+    });
+    let mut again = from(2);
+    let json = String::from_utf8(again.get("/stats").body).expect("utf-8");
+    assert_eq!(num(&json, "rejected_global_cap"), Some(1));
+    assert_eq!(num(&json, "rejected_per_ip_cap"), Some(1));
+    assert_eq!(b1.get("/stats").status, 200);
+}
+
+/// Counts a [`Probe`]'s contexts and callbacks.
+#[derive(Debug, Default)]
+pub struct ProbeCounters {
+    /// Contexts created.
+    pub created: AtomicUsize,
+    /// Contexts dropped.
+    pub dropped: AtomicUsize,
+    /// `on_ws_open` calls.
+    pub ws_opens: AtomicUsize,
+    /// `on_error` calls.
+    pub errors: AtomicUsize,
+}
+
+/// A test handler: `/never` is never answered (the handler deadline's
+/// case), `/later` is answered from another thread, anything else `200 ok`;
+/// WebSockets are accepted and echo.
+#[derive(Debug, Default)]
+pub struct Probe {
+    counters: Arc<ProbeCounters>,
+}
+
+/// The [`Probe`]'s context: counts its drop, checks the close came first.
+#[derive(Debug)]
+pub struct ProbeContext {
+    counters: Arc<ProbeCounters>,
+    closed: bool,
+}
+
+impl Drop for ProbeContext {
+    fn drop(&mut self) {
+        assert!(self.closed, "on_close runs before the drop");
+        self.counters.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl WebHandler for Probe {
+    type Context = ProbeContext;
+
+    fn on_connect(&self, _conn: &mut Conn<'_, Outbound>) -> ProbeContext {
+        self.counters.created.fetch_add(1, Ordering::SeqCst);
+        ProbeContext {
+            counters: Arc::clone(&self.counters),
+            closed: false,
+        }
+    }
+
+    fn on_request_end(&self, _: &mut ProbeContext, http: &mut HttpConn<'_, '_>) {
+        match http.request().target() {
+            "/never" => {}
+            "/later" => {
+                let deferred = http.defer();
+                std::thread::spawn(move || {
+                    let _ = deferred.respond_with(200, "text/plain", "later");
+                });
+            }
+            _ => drop(http.respond_with(200, "text/plain", "ok")),
+        }
+    }
+
+    fn on_ws_open(
+        &self,
+        _: &mut ProbeContext,
+        _: &mut Conn<'_, Outbound>,
+        _: &Request,
+        _: &ClientOffer,
+    ) -> WsOpen {
+        self.counters.ws_opens.fetch_add(1, Ordering::SeqCst);
+        WsOpen::accept()
+    }
+
+    fn on_message(&self, _: &mut ProbeContext, ws: &mut WsConn<'_, '_>, message: Message) {
+        let _ = ws.send(&message);
+    }
+
+    fn on_close(
+        &self,
+        cx: &mut ProbeContext,
+        _: &mut Conn<'_, Outbound>,
+        _: &CloseReason,
+        _: Option<&WsClosed>,
+    ) {
+        assert!(!cx.closed, "one on_close per connection");
+        cx.closed = true;
+    }
+
+    fn on_error(&self, _: &mut ProbeContext, _: &mut Conn<'_, Outbound>, _: &crate::web::WebError) {
+        self.counters.errors.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn probe<R: Runtime>(
+    configure: impl FnOnce(WebService<Probe>) -> WebService<Probe>,
+) -> (Running, Arc<ProbeCounters>) {
+    let probe = Probe::default();
+    let counters = Arc::clone(&probe.counters);
+    let service = configure(WebService::new(probe));
+    (
+        Running::start::<R, _>(crate::Server::builder(service)),
+        counters,
+    )
+}
+
+/// A forbidden Origin gets 403 and a close before any upgrade, with no
+/// open callback; an allowed one opens; without an allowlist a browser's
+/// Origin must match Host; a missing Origin is allowed, `null` refused.
+pub fn web_origin_is_checked_before_the_upgrade<R: Runtime>() {
+    let policy = proto_core::OriginPolicy::allow_list(["https://app.example"]).expect("origin");
+    let (server, counters) = probe::<R>(|s| s.origin_policy(policy));
+    let mut forged = server.client();
+    let refused = forged.upgrade("/ws", "t", "Origin: https://evil.example\r\n");
+    assert_eq!(refused.status, 403);
+    forged.expect_closed();
+    assert_eq!(counters.ws_opens.load(Ordering::SeqCst), 0);
+    let mut ok = server.client();
+    assert_eq!(
+        ok.upgrade("/ws", "t", "Origin: https://app.example\r\n")
+            .status,
+        101
+    );
+    assert_eq!(counters.ws_opens.load(Ordering::SeqCst), 1);
+    ok.send_frame(1, b"in", true);
+    assert_eq!(ok.read_frame().expect("echo"), (1, b"in".to_vec()));
+    assert_eq!(
+        server
+            .handle
+            .stats()
+            .protocol_errors(ErrorKind::PolicyViolation),
+        1
+    );
+
+    // Same-host mode, the reference server's default.
+    let server = Running::reference::<R>(&[]);
+    let host = server.addr.to_string();
+    let same = format!("Origin: http://{host}\r\n");
+    assert_eq!(server.client().upgrade("/echo", &host, &same).status, 101);
+    let other = "Origin: http://127.0.0.1:1\r\n";
+    assert_eq!(server.client().upgrade("/echo", &host, other).status, 403);
+    assert_eq!(server.client().upgrade("/echo", &host, "").status, 101);
+    let null = "Origin: null\r\n";
+    assert_eq!(server.client().upgrade("/echo", &host, null).status, 403);
+    // With --allow-origin, same-host is replaced.
+    let server = Running::reference::<R>(&["--allow-origin", "https://app.example"]);
+    let host = server.addr.to_string();
+    let same = format!("Origin: http://{host}\r\n");
+    assert_eq!(server.client().upgrade("/echo", &host, &same).status, 403);
+    let listed = "Origin: https://app.example\r\n";
+    assert_eq!(server.client().upgrade("/echo", &host, listed).status, 101);
+}
+
+/// Every context is dropped exactly once, after its close callback, however
+/// the connection ended: normally, by peer error, by timeout, as a
+/// WebSocket, by force.
+pub fn web_context_is_dropped_exactly_once<R: Runtime>() {
+    let (server, counters) = probe::<R>(|s| {
+        let mut http = proto_http::Config::default();
+        http.request_head_timeout(Duration::from_millis(200))
+            .keep_alive_timeout(Duration::from_millis(200));
+        s.http_config(http).expect("config")
+    });
+    // Normal request, then the client leaves.
+    let mut c = server.client();
+    assert_eq!(c.get("/").status, 200);
+    drop(c);
+    // Peer error.
+    let mut c = server.client();
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    assert_eq!(c.response().status, 400);
+    // Head timeout and keep-alive timeout.
+    let mut slow = server.client();
+    slow.send(b"GET / HT");
+    let idle = server.client();
+    // A WebSocket closed by the client, one failed by a bad frame.
+    let mut ws = server.client();
+    assert_eq!(ws.upgrade("/ws", "t", "").status, 101);
+    ws.send_frame(8, &1000u16.to_be_bytes(), true);
+    assert_eq!(ws.expect_close_code(), 1000);
+    let mut bad = server.client();
+    assert_eq!(bad.upgrade("/ws", "t", "").status, 101);
+    bad.send_frame(1, b"x", false);
+    assert_eq!(bad.expect_close_code(), 1002);
+    assert_eq!(slow.response().status, 408);
+    wait_until("every connection closed", || {
+        counters.dropped.load(Ordering::SeqCst) == 6
+    });
+    assert_eq!(counters.created.load(Ordering::SeqCst), 6);
+    // Open ones, closed by a forced stop.
+    let _open: Vec<WireClient> = (0..3).map(|_| server.client()).collect();
+    wait_until("three more are open", || {
+        counters.created.load(Ordering::SeqCst) == 9
+    });
+    server.handle.force_stop();
+    wait_until("every context dropped once", || {
+        counters.dropped.load(Ordering::SeqCst) == 9
+    });
+    assert_eq!(counters.errors.load(Ordering::SeqCst), 2);
+    drop(idle);
+}
+
+/// Request smuggling and obs-fold get their 4xx and a close over the wire,
+/// counted.
+pub fn web_malformed_http_gets_its_status_and_a_close<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    for (bytes, status) in [
+        (
+            &b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"[..],
+            400,
+        ),
+        (&b"GET / HTTP/1.1\r\nHost: t\r\nX-A: a\r\n b\r\n\r\n"[..], 400),
+        (&b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n"[..], 501),
+    ] {
+        let mut c = server.client();
+        c.send(bytes);
+        let answer = c.response();
+        assert_eq!(answer.status, status, "{}", String::from_utf8_lossy(bytes));
+        c.expect_closed();
+    }
+    let stats = server.handle.stats();
+    assert_eq!(stats.protocol_errors(ErrorKind::Malformed), 2);
+    assert_eq!(stats.protocol_errors(ErrorKind::NotImplemented), 1);
+}
+
+/// An unmasked client frame gets close 1002 over the wire, counted; so does
+/// one that arrived in the same packet as the upgrade request.
+pub fn web_unmasked_client_frame_gets_1002<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    let mut c = server.client();
+    assert_eq!(c.upgrade("/echo", "t", "").status, 101);
+    c.send_frame(1, b"unmasked", false);
+    assert_eq!(c.expect_close_code(), 1002);
+    let mut eager = server.client();
+    eager.send(
+        b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n\x81\x02hi",
+    );
+    assert_eq!(eager.response().status, 101);
+    assert_eq!(eager.expect_close_code(), 1002);
+    wait_until("both are counted", || {
+        server.handle.stats().protocol_errors(ErrorKind::Malformed) == 2
+    });
+}
+
+/// A handler that misses its deadline: the request is answered 503 and
+/// the connection serves the next one.
+pub fn web_handler_deadline_answers_503<R: Runtime>() {
+    let (server, _) = probe::<R>(|s| s.handler_timeout(Duration::from_millis(200)));
+    let mut c = server.client();
+    let start = Instant::now();
+    assert_eq!(c.get("/never").status, 503);
+    assert!(start.elapsed() >= Duration::from_millis(150));
+    assert_eq!(c.get("/").status, 200);
+    assert_eq!(server.handle.stats().timeouts(Timer::Handler), 1);
+}
+
+/// A response finished later from another thread arrives, and the
+/// connection goes on.
+pub fn web_deferred_response_arrives<R: Runtime>() {
+    let (server, _) = probe::<R>(|s| s);
+    let mut c = server.client();
+    let later = c.get("/later");
+    assert_eq!((later.status, &later.body[..]), (200, &b"later"[..]));
+    assert_eq!(c.get("/").status, 200);
+}
+
+fn stats_of(addr: SocketAddr) -> io::Result<String> {
+    let mut c = WireClient::connect(addr, None)?;
+    c.send(b"GET /stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let r = c.try_response()?;
+    if r.status != 200 {
+        return Err(io::Error::other(format!("status {}", r.status)));
+    }
+    String::from_utf8(r.body).map_err(io::Error::other)
+}
+
+/// SIGTERM: the listener closes at once, an open WebSocket receives 1001, a
+/// slow in-flight request completes, and the process exits 0.
+pub fn web_sigterm_drains_websockets_and_requests(example: &std::path::Path) {
+    let mut server = Child::spawn(example, &["--grace-ms", "300", "--drain-ms", "5000"]);
+    let mut ws = WireClient::connect(server.addr, None).expect("connects");
+    assert_eq!(ws.upgrade("/ws", "t", "").status, 101);
+    let before = num(&stats_of(server.addr).expect("stats"), "http_requests").expect("n");
+    let mut slow = WireClient::connect(server.addr, None).expect("connects");
+    slow.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello");
+    wait_until("the slow request is in", || {
+        stats_of(server.addr)
+            .ok()
+            .and_then(|s| num(&s, "http_requests"))
+            .is_some_and(|n| n >= before + 3)
+    });
+    server.signal("TERM");
+    wait_until("new connections are refused", || {
+        server.refuses_connections()
+    });
+    assert_eq!(ws.expect_close_code(), 1001);
+    slow.send(b"world");
+    let answer = slow.response();
+    assert_eq!((answer.status, &answer.body[..]), (200, &b"helloworld"[..]));
+    let status = server.wait_exit();
+    assert!(status.success(), "{status}");
+}
+
+/// Three consecutive reloads while four clients send requests
+/// continuously: none fails, and `/stats` reports a new pid after each.
+pub fn web_reload_serves_every_request(example: &std::path::Path) {
+    super::reload_under_load(
+        example,
+        &|addr, _| stats_of(addr).map(drop).map_err(|e| e.to_string()),
+        &|addr, pid| {
+            let json = stats_of(addr).expect("stats");
+            assert_eq!(num(&json, "pid"), Some(u64::from(pid)), "{json}");
+        },
+    );
+}
