@@ -13,8 +13,13 @@
 //! 6. `poll_transmit` into one reused buffer, then write, with the write
 //!    stall deadline re-armed whenever the peer takes a byte;
 //! 7. shutdown of the write side when the machine says so or closes;
-//! 8. a read, only when no input is left over and output is not backed up;
+//! 8. a read, only when no input is left over, output is not backed up and
+//!    the server is within its budget of buffered bytes (see `budget`);
 //! 9. one timer armed at the earliest deadline.
+//!
+//! After each round the connection's buffered bytes go into the server's
+//! gauge; a connection the budget chose to close says its farewell at the
+//! start of the next round.
 //!
 //! `Instant::now()` is read by adapter-core only (here, in the server's stop
 //! and in the accept back-off): machines and runtimes get `now` from here.
@@ -31,6 +36,7 @@ use std::time::{Duration, Instant};
 use event_listener::EventListener;
 use proto_core::{Drive, PeerError, Permit, Timer, Transmit};
 
+use crate::budget::Member;
 use crate::handle::{Polled, Queue};
 use crate::protocol::{CloseReason, Conn, ConnId, Protocol};
 use crate::runtime::{Runtime, Sleep, Stream};
@@ -53,6 +59,10 @@ const KEEP_CAPACITY: usize = 4 * 1024;
 /// socket with unread input sends RST).
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 256 * 1024;
+/// How long a connection closed over the budget has to write its farewell
+/// before it is closed anyway, so what it holds is released promptly even
+/// when its peer does not read.
+const FAREWELL_TIME: Duration = Duration::from_secs(1);
 
 thread_local! {
     static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
@@ -95,6 +105,10 @@ struct Driver<R: Runtime, P: Protocol> {
     sleep_at: Option<Instant>,
     /// What this connection last added to the buffered-bytes gauge.
     accounted: usize,
+    /// Its standing with the server's budget on buffered bytes.
+    member: Member,
+    /// Closed over the budget: the farewell's deadline.
+    farewell_until: Option<Instant>,
     _guard: ConnGuard,
 }
 
@@ -147,6 +161,7 @@ pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
         _permit: permit,
         _live: live,
     };
+    let member = Member::new(Arc::clone(&shared.budget), id);
     let mut d = Driver::<R, P> {
         cx,
         machine,
@@ -178,6 +193,8 @@ pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
         sleep: None,
         sleep_at: None,
         accounted: 0,
+        member,
+        farewell_until: None,
         _guard: guard,
     };
     let reason = poll_fn(|cx| d.poll(cx)).await;
@@ -203,7 +220,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<CloseReason> {
         for _ in 0..MAX_ROUNDS {
             let step = self.step(cx, Instant::now());
-            self.account();
+            self.account(cx);
             match step {
                 Step::Done(reason) => return Poll::Ready(reason),
                 Step::Progress => {}
@@ -218,19 +235,37 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
     /// Updates the server's buffered-bytes gauge with what this connection
     /// holds now: input not yet taken, output not yet written, and what the
     /// protocol says its machine holds.
-    fn account(&mut self) {
-        let now = self.pending_in.len() + self.backlog() + self.protocol.buffered(&self.machine);
-        let stats = &self.shared.stats;
+    ///
+    /// Over the budget, a connection that grew asks for the largest to
+    /// close; one that shrank may wake the paused. Big connections keep
+    /// their entry in the budget's registry current.
+    fn account(&mut self, cx: &Context<'_>) {
+        let now = self.pending_in.len()
+            + self.backlog()
+            + self.protocol.buffered(&self.machine, &self.cx);
+        let shared = &*self.shared;
+        let stats = &shared.stats;
+        let budget = &shared.budget;
         if now > self.accounted {
             stats.buffer_grew((now - self.accounted) as u64);
+            if stats.buffered_bytes() > budget.max() {
+                budget.evict(stats);
+            }
         } else if now < self.accounted {
             stats.buffer_shrank((self.accounted - now) as u64);
+            budget.released(stats);
         }
         self.accounted = now;
+        let places = shared
+            .admission
+            .max_connections()
+            .max(shared.admission.active());
+        self.member.update(now as u64, budget.threshold(places), cx);
     }
 
     fn finish(&mut self, reason: &CloseReason) {
         self.shared.stats.buffer_shrank(self.accounted as u64);
+        self.shared.budget.released(&self.shared.stats);
         self.accounted = 0;
         self.queue.shut();
         let now = Instant::now();
@@ -266,7 +301,16 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             _ => {}
         }
 
+        // Chosen to close by the budget: drop the input, say the farewell.
+        if self.farewell_until.is_none() && self.member.is_evicted() {
+            self.over_budget(now);
+            progress = true;
+        }
+
         // 2. Deadlines: trust none before `now` has reached it.
+        if self.farewell_until.is_some_and(|at| now >= at) {
+            return Step::Done(self.reason.take().unwrap_or(CloseReason::OverBudget));
+        }
         if self.write_stall.is_some_and(|at| now >= at) {
             self.shared.stats.record_timeout(Timer::WriteStall);
             return Step::Done(CloseReason::TimedOut(Timer::WriteStall));
@@ -374,12 +418,15 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         }
 
         // 8. Input.
+        // Discarding reads go on while lingering; new input waits while the
+        // server is over its budget.
         let may_read = !self.read_eof
             && (lingering
                 || (!finishing
                     && !self.input_failed
                     && self.pending_in.is_empty()
-                    && self.backlog() < OUT_HIGH_WATER));
+                    && self.backlog() < OUT_HIGH_WATER
+                    && !self.member.should_pause(&self.shared.stats, cx)));
         if may_read {
             match self.read(cx, now, lingering) {
                 Ok(moved) => progress |= moved,
@@ -403,6 +450,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             self.drain_at,
             self.grace_at,
             self.linger_until,
+            self.farewell_until,
         ]
         .into_iter()
         .flatten()
@@ -426,6 +474,24 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             }
             _ => Step::Idle,
         }
+    }
+
+    /// The budget chose this connection: count it, release its input, let
+    /// the protocol queue its "too large" farewell, and close once that is
+    /// written or [`FAREWELL_TIME`] has passed.
+    /// A connection already closing for another reason keeps it and is not
+    /// counted; it only gets the same deadline.
+    fn over_budget(&mut self, now: Instant) {
+        self.pending_in = Vec::new();
+        if !self.finishing() {
+            self.shared.stats.record_closed_over_budget();
+            self.reason = Some(CloseReason::OverBudget);
+            let d = &mut *self;
+            d.protocol
+                .over_budget(&mut d.machine, &mut d.cx, conn!(d, now));
+        }
+        self.close_requested = true;
+        self.farewell_until = Some(now + FAREWELL_TIME);
     }
 
     /// Watches the server's stop state; registers for its change.

@@ -20,6 +20,12 @@
 //!   counted in [`proto_core::Stats`]. At start the soft `RLIMIT_NOFILE` is
 //!   raised to the hard limit and a cap it cannot hold is refused; an
 //!   accept that fails for lack of descriptors backs off.
+//! - **Memory**: a global budget on the bytes buffered across all
+//!   connections ([`Builder::max_buffered_bytes`], default 256 MiB): over
+//!   it, reads pause everywhere and the connections holding the largest
+//!   buffers are closed with the protocol's "too large" farewell
+//!   (WebSocket 1009, HTTP 413), so the per-connection caps times the
+//!   connection cap cannot exhaust memory.
 //! - **Handles**: [`ConnHandle`] sends to a connection from anywhere through
 //!   a bounded queue; [`Group`] broadcasts.
 //! - **Workers**: [`Server::run`] starts the runtime with N worker threads;
@@ -86,6 +92,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+mod budget;
 mod driver;
 #[cfg(feature = "example")]
 pub mod example;
@@ -101,6 +108,7 @@ pub mod testing;
 pub mod text;
 pub mod web;
 
+pub use budget::DEFAULT_MAX_BUFFERED_BYTES;
 pub use handle::{ConnHandle, Group, QueueFull, SendError};
 pub use protocol::{CloseReason, Conn, ConnId, Protocol};
 pub use runtime::{Listener, Runtime, Signal, Sleep, Stream};

@@ -84,13 +84,36 @@ pub trait Protocol: Send + Sync + 'static {
     /// spoken yet, so a stopping server may close it after the grace.
     fn is_quiet(&self, machine: &Self::Machine) -> bool;
 
-    /// Bytes the machine holds in its own buffers (received but not yet
-    /// handed out, queued but not yet transmitted), for the server's
-    /// buffered-bytes gauge ([`Snapshot::buffered_bytes`](proto_core::Snapshot)).
-    /// Default: 0 (not reported).
-    fn buffered(&self, machine: &Self::Machine) -> usize {
-        let _ = machine;
+    /// Bytes the connection holds in the machine's buffers (received but
+    /// not yet handed out, queued but not yet transmitted) and in its
+    /// context (e.g. a request body being collected), for the server's
+    /// buffered-bytes gauge ([`Snapshot::buffered_bytes`](proto_core::Snapshot))
+    /// and its global budget
+    /// ([`Builder::max_buffered_bytes`](crate::Builder::max_buffered_bytes)).
+    /// Called after every wake-up, so keep it cheap. Default: 0 (not
+    /// reported; the driver still counts its own input and output buffers).
+    fn buffered(&self, machine: &Self::Machine, cx: &Self::Context) -> usize {
+        let _ = (machine, cx);
         0
+    }
+
+    /// The bytes buffered across all connections went over the server's
+    /// budget and this connection holds one of the largest buffers: queue
+    /// the protocol's "too large" farewell (WebSocket 1009, HTTP 413 when
+    /// no response is under way) and release what the machine holds. The
+    /// driver has already dropped the input it held, closes the connection
+    /// once the farewell is written (within about a second, whether or not
+    /// the peer reads it), and records it in
+    /// [`Snapshot::closed_over_budget`](proto_core::Snapshot) with
+    /// [`CloseReason::OverBudget`]. Default: a plain close.
+    fn over_budget(
+        &self,
+        machine: &mut Self::Machine,
+        cx: &mut Self::Context,
+        conn: &mut Conn<'_, Self::Message>,
+    ) {
+        let _ = (machine, cx);
+        conn.close();
     }
 
     /// The connection is closed; the context is dropped right after.
@@ -146,6 +169,10 @@ pub enum CloseReason {
     QueueFull,
     /// A stopping server closed it: quiet after the grace, or forced.
     Stopped,
+    /// The bytes buffered across all connections went over the server's
+    /// budget and this connection held one of the largest buffers
+    /// ([`Protocol::over_budget`]).
+    OverBudget,
     /// The socket failed.
     Io(io::ErrorKind),
 }
@@ -159,6 +186,7 @@ impl fmt::Display for CloseReason {
             Self::Local => f.write_str("closed locally"),
             Self::QueueFull => f.write_str("outbound queue full"),
             Self::Stopped => f.write_str("server stopping"),
+            Self::OverBudget => f.write_str("over the buffered-bytes budget"),
             Self::Io(kind) => write!(f, "i/o error: {kind}"),
         }
     }

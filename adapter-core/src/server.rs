@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use event_listener::{Event, EventListener};
 use proto_core::{Admission, Snapshot, Stats};
 
+use crate::budget::{Budget, DEFAULT_MAX_BUFFERED_BYTES};
 use crate::driver::serve_connection;
 use crate::handle::QueueFull;
 use crate::protocol::Protocol;
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     pub(crate) admission: Admission,
     pub(crate) stats: Stats,
     pub(crate) config: Config,
+    /// The global budget on buffered bytes.
+    pub(crate) budget: Arc<Budget>,
     fd_limit: Option<u64>,
     state: AtomicU8,
     stop_at: Mutex<Option<Instant>>,
@@ -170,8 +173,8 @@ impl Drop for LiveGuard {
 /// Configures and binds a [`Server`].
 ///
 /// Every setting has a finite default: 10,000 connections, 256 per IPv4
-/// address or IPv6 /64, a 30 s write-stall timeout, a 1 s grace and a 30 s
-/// drain deadline on stop.
+/// address or IPv6 /64, 256 MiB buffered across all connections, a 30 s
+/// write-stall timeout, a 1 s grace and a 30 s drain deadline on stop.
 ///
 /// ```no_run
 /// use adapter_core::Server;
@@ -202,6 +205,7 @@ pub struct Builder<P> {
     config: Config,
     max_connections: usize,
     max_connections_per_ip: usize,
+    max_buffered_bytes: usize,
     ipv6_prefix_len: u8,
     workers: usize,
     signals: bool,
@@ -216,6 +220,7 @@ impl<P> fmt::Debug for Builder<P> {
             .field("config", &self.config)
             .field("max_connections", &self.max_connections)
             .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("workers", &self.workers)
             .finish_non_exhaustive()
     }
@@ -252,6 +257,34 @@ impl<P: Protocol> Builder<P> {
     /// Cap per IPv4 address or IPv6 prefix; default 256.
     pub fn max_connections_per_ip(mut self, max: usize) -> Self {
         self.max_connections_per_ip = max;
+        self
+    }
+
+    /// The global budget on bytes buffered across all connections, in
+    /// bytes; default 256 MiB ([`DEFAULT_MAX_BUFFERED_BYTES`]).
+    ///
+    /// What counts: input read but not yet taken by a machine, output not
+    /// yet taken by the socket, and what each [`Protocol::buffered`]
+    /// reports (for [`WebService`](crate::web::WebService): WebSocket
+    /// messages being assembled and queued, HTTP responses queued, and what
+    /// the handler says its context holds). The per-connection caps bound
+    /// one connection; this bounds their sum, which the caps times
+    /// `max_connections` would not (16 MiB messages × 10,000 connections).
+    /// The default fits a small container and still lets 16 maximal
+    /// (16 MiB) WebSocket messages be in flight at once; raise it with the
+    /// memory you give the server, lower it to shed load earlier.
+    ///
+    /// When the gauge ([`Snapshot::buffered_bytes`]) goes over it, no
+    /// connection reads new input until it is back under, and the
+    /// connections holding the largest buffers are closed, largest first,
+    /// until they cover the excess: a WebSocket gets close code 1009
+    /// (message too big), an HTTP request not yet answered gets `413` and a
+    /// close, other protocols what [`Protocol::over_budget`] sends. They are
+    /// counted in [`Snapshot::closed_over_budget`] and closed with
+    /// [`CloseReason::OverBudget`](crate::CloseReason::OverBudget).
+    /// [`build`](Builder::build) refuses 0.
+    pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes;
         self
     }
 
@@ -334,8 +367,15 @@ impl<P: Protocol> Builder<P> {
     ///
     /// When an address cannot be bound, an inherited socket is unusable, or
     /// `max_connections` needs more descriptors than `RLIMIT_NOFILE` allows
-    /// even after raising the soft limit to the hard one.
+    /// even after raising the soft limit to the hard one, or
+    /// `max_buffered_bytes` is 0.
     pub fn build(self) -> io::Result<Server<P>> {
+        if self.max_buffered_bytes == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "max_buffered_bytes must be at least 1",
+            ));
+        }
         let fd_limit = sys::raise_nofile_limit()?;
         let mut listeners = self.listeners;
         let mut ready = None;
@@ -391,6 +431,7 @@ impl<P: Protocol> Builder<P> {
             ),
             stats: Stats::new(),
             config: self.config,
+            budget: Arc::new(Budget::new(self.max_buffered_bytes as u64)),
             fd_limit,
             state: AtomicU8::new(0),
             stop_at: Mutex::new(None),
@@ -449,6 +490,7 @@ impl<P: Protocol> Server<P> {
             config: Config::default(),
             max_connections: proto_core::DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: proto_core::DEFAULT_MAX_CONNECTIONS_PER_IP,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
             ipv6_prefix_len: proto_core::DEFAULT_IPV6_PREFIX_LEN,
             workers: std::thread::available_parallelism().map_or(1, usize::from),
             signals: true,
@@ -821,6 +863,20 @@ impl ServerHandle {
     /// Changes the per-IP cap for connections accepted from now on.
     pub fn set_max_connections_per_ip(&self, max: usize) {
         self.shared.admission.set_max_connections_per_ip(max);
+    }
+
+    /// Changes the global budget on buffered bytes
+    /// ([`Builder::max_buffered_bytes`]); a lower budget applies at the next
+    /// change of any buffer, a higher one resumes paused reads at once. 0
+    /// counts as 1.
+    pub fn set_max_buffered_bytes(&self, bytes: usize) {
+        self.shared.budget.set_max(bytes.max(1) as u64);
+    }
+
+    /// The global budget on buffered bytes.
+    #[must_use]
+    pub fn max_buffered_bytes(&self) -> usize {
+        usize::try_from(self.shared.budget.max()).unwrap_or(usize::MAX)
     }
 
     /// The caps and their current use.

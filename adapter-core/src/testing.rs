@@ -47,6 +47,7 @@ macro_rules! runtime_tests {
             ipv4_mapped_clients_count_as_ipv4,
             handles_and_groups_deliver,
             full_queue_closes_the_connection,
+            buffer_budget_pauses_reads_and_closes_the_largest,
         );
     };
     (@each $rt:ty; $($name:ident),* $(,)?) => {
@@ -809,6 +810,51 @@ pub fn full_queue_closes_the_connection<R: Runtime>() {
     wait_until("the close is recorded", || {
         server.counters.closes() == [CloseReason::QueueFull]
     });
+}
+
+/// With a 1 MiB budget, three clients send long partial lines (600, 300
+/// and 300 KiB): when the third pushes the buffered bytes over the budget,
+/// the largest gets `ERR over budget` and a close, alone, with
+/// [`CloseReason::OverBudget`]; the others finish their lines and get them
+/// back, a small client keeps being served, the gauge returns to 0, and
+/// reads resume for a long line.
+pub fn buffer_budget_pauses_reads_and_closes_the_largest<R: Runtime>() {
+    const KIB: usize = 1024;
+    let mut text = TextConfig::default();
+    text.max_line_size(1024 * KIB);
+    let server = TestServer::start::<R>(text, |b| b.max_buffered_bytes(1024 * KIB));
+    assert_eq!(server.handle.max_buffered_bytes(), 1024 * KIB);
+    let gauge = || server.handle.stats().buffered_bytes;
+    let mut small = server.client();
+    assert_eq!(small.call("before"), "before");
+
+    let mut largest = server.client();
+    largest.send(&vec![b'a'; 600 * KIB]);
+    wait_until("the largest is buffered", || gauge() >= 600 * KIB as u64);
+    let mut second = server.client();
+    second.send(&vec![b'b'; 300 * KIB]);
+    wait_until("the second is buffered", || gauge() >= 900 * KIB as u64);
+    let mut third = server.client();
+    third.send(&vec![b'c'; 300 * KIB]);
+    assert_eq!(largest.recv(), "ERR over budget");
+    largest.expect_closed();
+    drop(largest);
+    wait_until("the close is recorded", || {
+        server.counters.closes() == [CloseReason::OverBudget]
+    });
+    assert_eq!(small.call("during"), "during");
+    second.send(b"\n");
+    assert_eq!(second.recv(), "b".repeat(300 * KIB));
+    third.send(b"\n");
+    assert_eq!(third.recv(), "c".repeat(300 * KIB));
+    drop((second, third));
+    wait_until("the buffers are released", || gauge() == 0);
+
+    let mut again = server.client();
+    let long = "d".repeat(700 * KIB);
+    assert_eq!(again.call(&long), long);
+    assert_eq!(small.call("after"), "after");
+    assert_eq!(server.handle.stats().closed_over_budget, 1);
 }
 
 /// Instantiates the signal tests against a runtime crate's Text-protocol

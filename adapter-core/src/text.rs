@@ -112,9 +112,11 @@ pub enum TextEvent {
 /// One Text-protocol connection, client or server (the protocol is
 /// symmetric).
 ///
-/// Getters: [`is_closed`](Drive::is_closed), [`is_quiet`](TextMachine::is_quiet).
+/// Getters: [`is_closed`](Drive::is_closed), [`is_quiet`](TextMachine::is_quiet),
+/// [`buffered`](TextMachine::buffered).
 /// Inputs and polls: the [`Drive`] calls. Commands:
-/// [`send_line`](TextMachine::send_line), [`close`](TextMachine::close).
+/// [`send_line`](TextMachine::send_line), [`close`](TextMachine::close),
+/// [`abort`](TextMachine::abort).
 /// Events: [`poll_event`](TextMachine::poll_event), after `poll_transmit`.
 #[derive(Debug)]
 pub struct TextMachine {
@@ -167,6 +169,35 @@ impl TextMachine {
     /// Closes after the queued lines are sent.
     pub fn close(&mut self) {
         self.closing = true;
+    }
+
+    /// Drops the partial line and the lines not yet handled, queues
+    /// `farewell` and its `\n` after the replies already queued, and
+    /// closes: for a connection the server must shed (over its budget of
+    /// buffered bytes).
+    pub fn abort(&mut self, farewell: &[u8]) {
+        self.partial = Vec::new();
+        self.events.retain(|e| !matches!(e, TextEvent::Line(_)));
+        if !self.closing {
+            self.out.extend_from_slice(farewell);
+            self.out.push(b'\n');
+        }
+        self.closing = true;
+    }
+
+    /// Bytes held: the partial line, lines waiting to be handled, and
+    /// replies waiting to be sent.
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        let lines: usize = self
+            .events
+            .iter()
+            .map(|e| match e {
+                TextEvent::Line(line) => line.len(),
+                TextEvent::TimedOut(_) => 0,
+            })
+            .sum();
+        self.partial.len() + lines + self.out.len()
     }
 
     /// The next event, or `None` until more input arrives.
@@ -396,6 +427,21 @@ impl<H: TextHandler> Protocol for TextService<H> {
 
     fn is_quiet(&self, machine: &TextMachine) -> bool {
         machine.is_quiet()
+    }
+
+    fn buffered(&self, machine: &TextMachine, _cx: &H::Context) -> usize {
+        machine.buffered()
+    }
+
+    /// Answers `ERR over budget` and closes ([`TextMachine::abort`]).
+    fn over_budget(
+        &self,
+        machine: &mut TextMachine,
+        _cx: &mut H::Context,
+        conn: &mut Conn<'_, Bytes>,
+    ) {
+        machine.abort(b"ERR over budget");
+        conn.close();
     }
 
     fn closed(

@@ -1,10 +1,12 @@
-//! Rampart on smol: hardened servers (and later clients) for HTTP/1.1,
-//! WebSocket and your own protocols, for smol and async-std users.
+//! Rampart on smol: hardened servers and clients for HTTP/1.1, WebSocket
+//! and your own protocols, for smol and async-std users.
 //!
 //! This crate is `adapter-core`'s [`Runtime`] implemented on smol's reactor
 //! (async-io) and executor, plus re-exports: the driver, caps, timeouts,
-//! handlers, handles, stop and the [`text`] protocol all live in
-//! `adapter-core`, written once for every runtime.
+//! the global budget on buffered bytes, handlers, handles, stop, the
+//! [`text`] protocol and the [`client`]s (WebSocket and HTTP/1.1, through
+//! [`client::Connector`]) all live in `adapter-core`, written once for
+//! every runtime.
 //!
 //! ```no_run
 //! use adapter_smol::text::{TextConn, TextHandler, TextService};
@@ -37,8 +39,12 @@
 //! async-std is discontinued upstream, and its sockets and timers run on
 //! the same async-io reactor as smol's, so this crate serves its users
 //! too: inside `async_std::task::block_on`, serve on async-std's executor
-//! with [`Smol::with_spawner`], and use [`Runtime::connect`] as a client.
-//! adapter-smol's tests run adapter-core's whole loopback suite that way.
+//! with [`Smol::with_spawner`], and open clients with a
+//! [`client::Connector`] on the same [`Smol`] (or use [`Runtime::connect`]
+//! for a protocol of your own). adapter-smol's tests run adapter-core's
+//! whole loopback suite that way, and serve the reference server (HTTP
+//! and WebSocket) to a `WsClient` and an `HttpClient` all inside
+//! `async_std::task::block_on`.
 //!
 //! ```no_run
 //! # use adapter_smol::text::{TextConn, TextHandler, TextService};
@@ -60,6 +66,10 @@
 //!     let serving = async_std::task::spawn(server.serve(rt.clone()));
 //!     let client = rt.connect(addr).await?; // an `adapter_smol::Stream`
 //!     # drop(client);
+//!     // WebSocket and HTTP clients, e.g. to a WebService:
+//!     let connector = adapter_smol::client::Connector::new(rt.clone());
+//!     # let _ = &connector;
+//!     // let mut ws = connector.websocket("ws://127.0.0.1:8080/echo").await?;
 //!     handle.stop();
 //!     serving.await
 //! })?;

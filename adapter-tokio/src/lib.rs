@@ -1,10 +1,11 @@
-//! Rampart on tokio: hardened servers (and later clients) for HTTP/1.1,
-//! WebSocket and your own protocols.
+//! Rampart on tokio: hardened servers and clients for HTTP/1.1, WebSocket
+//! and your own protocols.
 //!
 //! This crate is `adapter-core`'s [`Runtime`]
-//! implemented on tokio, plus re-exports: the driver, caps, timeouts,
-//! handlers, handles, stop and the [`text`] protocol all live in
-//! `adapter-core`, written once for every runtime.
+//! implemented on tokio, plus re-exports: the driver, caps, timeouts, the
+//! global budget on buffered bytes, handlers, handles, stop, the [`text`]
+//! protocol and the [`client`]s all live in `adapter-core`, written once
+//! for every runtime.
 //!
 //! ```no_run
 //! use adapter_tokio::text::{TextConn, TextHandler, TextService};
@@ -24,6 +25,28 @@
 //!     .bind("127.0.0.1:0".parse()?)
 //!     .build()?;
 //! server.run::<Tokio>()?; // until SIGTERM, SIGINT or SIGQUIT
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Clients
+//!
+//! [`client::Connector`] opens WebSocket and HTTP/1.1 client connections
+//! on tokio, with a connect timeout, a handshake timeout and the server's
+//! limits:
+//!
+//! ```no_run
+//! use adapter_tokio::client::Connector;
+//! use adapter_tokio::{Runtime, Tokio};
+//!
+//! Tokio::run(1, |rt| async move {
+//!     let connector = Connector::new(rt);
+//!     let mut ws = connector.websocket("ws://127.0.0.1:8080/echo").await?;
+//!     ws.send_text("hello").await?;
+//!     let echo = ws.recv().await;
+//!     let stats = connector.http_request("GET", "http://127.0.0.1:8080/stats", "").await?;
+//!     println!("{echo:?} {}", stats.status());
+//!     Ok::<(), adapter_tokio::client::Error>(())
+//! })??;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]

@@ -3,14 +3,16 @@
 //!
 //! Not published. What is here now:
 //!
+//! - [`autobahn`]: the native Autobahn|Testsuite runner (sections 1 to 10,
+//!   no Docker, no Python): the `conformance autobahn` command;
 //! - [`catalogue`]: the Autobahn case ids of sections 1 to 10;
 //! - [`report`]: reading an Autobahn `index.json` and checking it against the
 //!   committed `autobahn/expected-*.json` (the `autobahn-check` binary);
-//! - `tests/fuzz_replay.rs`: replays every committed fuzz corpus on stable.
-//!
-//! The native runner and the interop suite arrive with their issue
-//! ("conformance: Autobahn|Testsuite harness").
+//! - `tests/fuzz_replay.rs`: replays every committed fuzz corpus on stable;
+//! - `tests/interop.rs`: interop with peers we did not write, run by
+//!   `interop.sh` (ignored in plain `cargo test`).
 #![forbid(unsafe_code)]
 
+pub mod autobahn;
 pub mod catalogue;
 pub mod report;

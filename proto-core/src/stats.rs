@@ -44,6 +44,7 @@ pub struct Stats {
     ws_messages_in: AtomicU64,
     ws_messages_out: AtomicU64,
     buffered_bytes: AtomicU64,
+    closed_over_budget: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64, n: u64) {
@@ -126,6 +127,20 @@ impl Stats {
         self.buffered_bytes.fetch_sub(n, Ordering::Relaxed);
     }
 
+    /// The buffered-bytes gauge right now (one relaxed load): what a
+    /// global budget on buffered bytes compares against.
+    #[must_use]
+    pub fn buffered_bytes(&self) -> u64 {
+        self.buffered_bytes.load(Ordering::Relaxed)
+    }
+
+    /// A connection was closed because the bytes buffered across all
+    /// connections went over the global budget and it held one of the
+    /// largest buffers.
+    pub fn record_closed_over_budget(&self) {
+        bump(&self.closed_over_budget, 1);
+    }
+
     /// Copies every counter. Each value is exact; the set is not one atomic
     /// instant, so `active` is clamped at zero.
     #[must_use]
@@ -148,6 +163,7 @@ impl Stats {
             ws_messages_in: load(&self.ws_messages_in),
             ws_messages_out: load(&self.ws_messages_out),
             buffered_bytes: load(&self.buffered_bytes),
+            closed_over_budget: load(&self.closed_over_budget),
         }
     }
 }
@@ -186,6 +202,9 @@ pub struct Snapshot {
     /// machine, output not yet taken by the socket, and what the protocol
     /// reports its machines hold): a gauge.
     pub buffered_bytes: u64,
+    /// Connections closed because the buffered-bytes gauge went over the
+    /// server's global budget and they held the largest buffers.
+    pub closed_over_budget: u64,
 }
 
 impl Snapshot {
@@ -218,6 +237,7 @@ impl Snapshot {
             ("ws_messages_in", self.ws_messages_in),
             ("ws_messages_out", self.ws_messages_out),
             ("buffered_bytes", self.buffered_bytes),
+            ("closed_over_budget", self.closed_over_budget),
         ];
         out.push('{');
         for (name, value) in fields {
@@ -278,8 +298,11 @@ mod tests {
         stats.record_ws_message_out();
         stats.buffer_grew(10);
         stats.buffer_shrank(4);
+        assert_eq!(stats.buffered_bytes(), 6);
+        stats.record_closed_over_budget();
         let s = stats.snapshot();
         assert_eq!(s.buffered_bytes, 6);
+        assert_eq!(s.closed_over_budget, 1);
         assert_eq!((s.accepted, s.closed, s.active), (3, 1, 2));
         assert_eq!((s.rejected_global_cap, s.rejected_per_ip_cap), (1, 2));
         assert_eq!(s.timeouts(Timer::WriteStall), 1);
@@ -323,6 +346,7 @@ mod tests {
         let stats = Stats::new();
         stats.record_timeout(Timer::KeepAlive);
         stats.record_protocol_error(ErrorKind::InvalidUtf8);
+        stats.record_closed_over_budget();
         let mut json = String::new();
         stats.snapshot().write_json(&mut json);
         assert!(json.starts_with('{') && json.ends_with('}'));
@@ -335,6 +359,8 @@ mod tests {
         }
         assert!(json.contains(r#""keep_alive":1"#));
         assert!(json.contains(r#""invalid_utf8":1"#));
+        assert!(json.contains(r#""closed_over_budget":1"#));
+        assert!(json.contains(r#""buffered_bytes":0"#));
         assert!(!json.contains(",}") && !json.contains(",,"));
     }
 }

@@ -133,6 +133,9 @@ pub struct Connection {
     finished: bool,
     awaiting_pong: bool,
     deadlines: Deadlines,
+    /// The close code of a violation found while earlier events were still
+    /// queued: the close frame waits until they are delivered.
+    deferred_close: Option<u16>,
 }
 
 impl Connection {
@@ -191,6 +194,7 @@ impl Connection {
             finished: false,
             awaiting_pong: false,
             deadlines: Deadlines::new(),
+            deferred_close: None,
         };
         connection.note_activity(now);
         Ok(connection)
@@ -264,9 +268,13 @@ impl Connection {
     ///
     /// # Errors
     ///
-    /// The peer broke RFC 6455 or a limit: the close frame with
-    /// [`Error::close_code`] is already queued, the state is
-    /// [`State::Failed`], and every later call returns the same error.
+    /// The peer broke RFC 6455 or a limit: the state is [`State::Failed`],
+    /// every later call returns the same error, and the close frame with
+    /// [`Error::close_code`] is queued. If events that arrived before the
+    /// violation are still queued, they are delivered first, replies to them
+    /// may still be sent, and the close frame is queued when
+    /// [`poll_event`](Self::poll_event) runs dry: a peer's valid message is
+    /// answered before its connection fails (Autobahn 3.2, 4.1.3, 5.15).
     ///
     /// ```
     /// use proto_core::Side;
@@ -335,7 +343,9 @@ impl Connection {
             });
             self.state = State::Closed;
         }
-        self.finish();
+        if self.deferred_close.is_none() {
+            self.finish();
+        }
     }
 
     /// Reports that writing to the socket failed: the connection is dead.
@@ -364,6 +374,7 @@ impl Connection {
         self.out = Vec::new();
         self.out_pos = 0;
         self.pending_pong = None;
+        self.deferred_close = None;
         self.close_sent = true;
         self.finish();
         self.shutdown = Shutdown::Done;
@@ -695,7 +706,10 @@ impl Connection {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn poll_event(&mut self) -> Option<Event> {
-        let event = self.events.pop_front()?;
+        let Some(event) = self.events.pop_front() else {
+            self.send_deferred_close();
+            return None;
+        };
         self.queued_bytes -= event.payload_len();
         if self.events.is_empty() && self.events.capacity() > KEEP_EVENT_SLOTS {
             self.events = VecDeque::new();
@@ -967,7 +981,7 @@ impl Connection {
         first: bool,
         fin: bool,
     ) -> Result<(), SendError> {
-        if !self.state.sends() || (first && self.sending.is_some()) {
+        if !self.sends() || (first && self.sending.is_some()) {
             return Err(SendError::NotOpen(self.state));
         }
         let piece = self.config.send_fragment_size.unwrap_or(usize::MAX).max(1);
@@ -1005,7 +1019,7 @@ impl Connection {
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlTooLong);
         }
-        if !self.state.sends() {
+        if !self.sends() {
             return Err(SendError::NotOpen(self.state));
         }
         let needed =
@@ -1084,20 +1098,50 @@ impl Connection {
 
     fn fail_with(&mut self, error: Error) -> Error {
         self.error = Some(error);
-        self.queue_close(Some(error.close_code()), b"");
         self.state = State::Failed;
-        self.finish();
+        if self.events.is_empty() {
+            self.queue_close(Some(error.close_code()), b"");
+            self.finish();
+        } else {
+            // What arrived before the violation is still the peer's: it is
+            // delivered, and may be answered, before the close frame goes out
+            // (the strict reading of RFC 6455 §7.1.7 that Autobahn checks in
+            // 3.2, 4.1.3 and 5.15). Nothing more is read meanwhile.
+            self.deferred_close = Some(error.close_code());
+            self.release_input();
+            self.deadlines.clear();
+        }
         error
+    }
+
+    /// Sends the close frame of a violation deferred by
+    /// [`fail_with`](Self::fail_with), once the events before it are out.
+    fn send_deferred_close(&mut self) {
+        if let Some(code) = self.deferred_close.take() {
+            self.queue_close(Some(code), b"");
+            self.finish();
+        }
+    }
+
+    /// Data, ping and pong frames may be queued: the connection is open, or a
+    /// violation's close frame waits for the events before it to be answered.
+    fn sends(&self) -> bool {
+        self.state.sends() || self.deferred_close.is_some()
+    }
+
+    /// Drops the partial frame and message being read.
+    fn release_input(&mut self) {
+        self.frame = None;
+        self.header_len = 0;
+        self.message = None;
+        self.payload = BytesMut::new();
     }
 
     /// Nothing more will be read: release input buffers, disarm every
     /// deadline, and let the driver shut down the write side.
     fn finish(&mut self) {
         self.finished = true;
-        self.frame = None;
-        self.header_len = 0;
-        self.message = None;
-        self.payload = BytesMut::new();
+        self.release_input();
         self.deadlines.clear();
         if self.shutdown == Shutdown::NotYet {
             self.shutdown = Shutdown::Due;

@@ -72,6 +72,9 @@ pub struct ReferenceOptions {
     /// `--handler-timeout-ms N`: the per-request handler deadline; default
     /// 10000.
     pub handler_timeout: Duration,
+    /// `--max-buffered-bytes N`: the global budget on bytes buffered across
+    /// all connections ([`Builder::max_buffered_bytes`]); default 256 MiB.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for ReferenceOptions {
@@ -92,6 +95,7 @@ impl Default for ReferenceOptions {
             grace: DEFAULT_GRACE,
             drain: DEFAULT_DRAIN,
             handler_timeout: Duration::from_secs(10),
+            max_buffered_bytes: crate::DEFAULT_MAX_BUFFERED_BYTES,
         }
     }
 }
@@ -128,6 +132,7 @@ impl ReferenceOptions {
                 "--grace-ms" => o.grace = ms()?,
                 "--drain-ms" => o.drain = ms()?,
                 "--handler-timeout-ms" => o.handler_timeout = ms()?,
+                "--max-buffered-bytes" => o.max_buffered_bytes = value.parse()?,
                 _ => return Err(format!("unknown option {flag}").into()),
             }
         }
@@ -174,6 +179,7 @@ impl ReferenceOptions {
             .max_connections(self.max_connections)
             .max_connections_per_ip(self.max_connections_per_ip)
             .write_timeout(self.write_timeout)
+            .max_buffered_bytes(self.max_buffered_bytes)
             .grace(self.grace)
             .drain_timeout(self.drain);
         for addr in &self.addrs {
@@ -194,7 +200,7 @@ impl ReferenceOptions {
              \"body_timeout_ms\":{},\"handler_timeout_ms\":{},\"ws_ping_interval_ms\":{},\
              \"ws_ping_timeout_ms\":{},\"ws_close_timeout_ms\":{},\"grace_ms\":{},\"drain_ms\":{},\
              \"max_head_bytes\":{},\"max_headers\":{},\"max_body_bytes\":{},\
-             \"max_message_bytes\":{},\"origin\":",
+             \"max_message_bytes\":{},\"max_buffered_bytes\":{},\"origin\":",
             self.workers,
             self.max_connections,
             self.max_connections_per_ip,
@@ -212,6 +218,7 @@ impl ReferenceOptions {
             self.max_headers,
             proto_http::DEFAULT_MAX_BODY_SIZE,
             self.max_message_bytes,
+            self.max_buffered_bytes,
         );
         if self.allow_origins.is_empty() {
             json.push_str("\"same-host\"}");
@@ -338,6 +345,11 @@ impl WebHandler for Reference {
             }
             Route::NotFound => http.respond_with(404, "text/plain", "not found\n"),
         };
+    }
+
+    /// The HTTP echo body being collected counts in the budget.
+    fn buffered(&self, cx: &ReferenceContext) -> usize {
+        cx.body.len()
     }
 
     fn on_ws_open(

@@ -40,6 +40,8 @@ macro_rules! web_tests {
             web_unmasked_client_frame_gets_1002,
             web_handler_deadline_answers_503,
             web_deferred_response_arrives,
+            web_buffer_budget_closes_the_largest_websocket_with_1009,
+            web_buffer_budget_answers_the_largest_upload_413,
         );
     };
     (@each $rt:ty; $($name:ident),* $(,)?) => {
@@ -291,27 +293,7 @@ impl WireClient {
     /// Sends one WebSocket frame, masked as a client must unless `masked`
     /// is false.
     pub fn send_frame(&mut self, opcode: u8, payload: &[u8], masked: bool) {
-        let mut frame = vec![0x80 | opcode];
-        let mask_bit = if masked { 0x80 } else { 0 };
-        match payload.len() {
-            n @ 0..=125 => frame.push(mask_bit | u8::try_from(n).expect("small")),
-            n @ 126..=0xffff => {
-                frame.push(mask_bit | 126);
-                frame.extend_from_slice(&u16::try_from(n).expect("medium").to_be_bytes());
-            }
-            n => {
-                frame.push(mask_bit | 127);
-                frame.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        if masked {
-            let key = [0x12, 0x34, 0x56, 0x78];
-            frame.extend_from_slice(&key);
-            frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        } else {
-            frame.extend_from_slice(payload);
-        }
-        self.send(&frame);
+        self.send(&frame(opcode, payload, masked));
     }
 
     /// Reads one (unmasked, server) frame: opcode and payload.
@@ -348,6 +330,32 @@ impl WireClient {
     }
 }
 
+/// One WebSocket frame with FIN set, masked as a client's must be unless
+/// `masked` is false.
+fn frame(opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode];
+    let mask_bit = if masked { 0x80 } else { 0 };
+    match payload.len() {
+        n @ 0..=125 => frame.push(mask_bit | u8::try_from(n).expect("small")),
+        n @ 126..=0xffff => {
+            frame.push(mask_bit | 126);
+            frame.extend_from_slice(&u16::try_from(n).expect("medium").to_be_bytes());
+        }
+        n => {
+            frame.push(mask_bit | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    if masked {
+        let key = [0x12, 0x34, 0x56, 0x78];
+        frame.extend_from_slice(&key);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    } else {
+        frame.extend_from_slice(payload);
+    }
+    frame
+}
+
 fn num(json: &str, key: &str) -> Option<u64> {
     let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
     let digits: String = json[at..]
@@ -382,6 +390,7 @@ pub fn web_defaults_are_all_finite<R: Runtime>() {
         "max_headers",
         "max_body_bytes",
         "max_message_bytes",
+        "max_buffered_bytes",
     ] {
         let value = num(&json, key).unwrap_or_else(|| panic!("{key} in {json}"));
         assert!(value > 0 && value < u64::from(u32::MAX), "{key}: {value}");
@@ -389,6 +398,7 @@ pub fn web_defaults_are_all_finite<R: Runtime>() {
     assert_eq!(num(&json, "max_connections"), Some(10_000));
     assert_eq!(num(&json, "header_timeout_ms"), Some(10_000));
     assert_eq!(num(&json, "max_message_bytes"), Some(16 * 1024 * 1024));
+    assert_eq!(num(&json, "max_buffered_bytes"), Some(256 * 1024 * 1024));
     assert!(json.contains("\"origin\":\"same-host\""));
     for key in [
         "accepted",
@@ -403,6 +413,7 @@ pub fn web_defaults_are_all_finite<R: Runtime>() {
         "ws_messages_in",
         "ws_messages_out",
         "buffered_bytes",
+        "closed_over_budget",
     ] {
         assert!(num(&json, key).is_some(), "{key} in {json}");
     }
@@ -851,6 +862,126 @@ pub fn web_deferred_response_arrives<R: Runtime>() {
     let later = c.get("/later");
     assert_eq!((later.status, &later.body[..]), (200, &b"later"[..]));
     assert_eq!(c.get("/").status, 200);
+}
+
+const KIB: usize = 1024;
+/// The budget the buffer tests run with: 1 MiB.
+const BUDGET: &str = "1048576";
+
+/// A `/echo` WebSocket that has sent `sent` bytes of one masked binary
+/// frame of `len` payload bytes; the rest is returned, to send later.
+fn slow_sender(server: &Running, len: usize, sent: usize) -> (WireClient, Vec<u8>) {
+    let mut c = server.client();
+    assert_eq!(c.upgrade("/echo", "t", "").status, 101);
+    let mut bytes = frame(2, &vec![b'w'; len], true);
+    let rest = bytes.split_off(bytes.len() - (len - sent));
+    c.send(&bytes);
+    (c, rest)
+}
+
+/// Sends the rest of a [`slow_sender`]'s frame and reads the echo.
+fn finish_slow_sender(c: &mut WireClient, rest: &[u8], len: usize) {
+    c.send(rest);
+    let (opcode, payload) = c.read_frame().expect("the echo");
+    assert_eq!((opcode, payload.len()), (2, len));
+    assert!(payload.iter().all(|b| *b == b'w'));
+}
+
+/// With a 1 MiB budget, three WebSockets send large messages slowly (600,
+/// 300 and 300 KiB of them, never completed at first): when the third
+/// pushes the buffered bytes over the budget, reads pause and the largest
+/// is closed with 1009, alone; the other two finish their messages and get
+/// them back, a small client keeps being served, the gauge returns to 0,
+/// and reads resume for a large message.
+pub fn web_buffer_budget_closes_the_largest_websocket_with_1009<R: Runtime>() {
+    let server = Running::reference::<R>(&["--max-buffered-bytes", BUDGET]);
+    let gauge = || server.handle.stats().buffered_bytes;
+    let mut small = server.client();
+    assert_eq!(small.upgrade("/echo", "t", "").status, 101);
+    small.send_frame(1, b"before", true);
+    assert_eq!(small.read_frame().expect("echo"), (1, b"before".to_vec()));
+
+    let (mut largest, _) = slow_sender(&server, 900 * KIB, 600 * KIB);
+    wait_until("the largest is buffered", || gauge() >= 600 * KIB as u64);
+    let (mut second, second_rest) = slow_sender(&server, 400 * KIB, 300 * KIB);
+    wait_until("the second is buffered", || gauge() >= 900 * KIB as u64);
+    // The third crosses 1 MiB part way.
+    let (mut third, third_rest) = slow_sender(&server, 400 * KIB, 300 * KIB);
+    assert_eq!(largest.expect_close_code(), 1009);
+    wait_until("the third is read whole", || {
+        gauge() >= 600 * KIB as u64 && gauge() <= 1024 * KIB as u64
+    });
+    assert_eq!(server.handle.stats().closed_over_budget, 1);
+
+    small.send_frame(1, b"during", true);
+    assert_eq!(small.read_frame().expect("echo"), (1, b"during".to_vec()));
+    finish_slow_sender(&mut second, &second_rest, 400 * KIB);
+    finish_slow_sender(&mut third, &third_rest, 400 * KIB);
+    drop((largest, second, third));
+    wait_until("the buffers are released", || gauge() == 0);
+
+    // Reads resumed: a large message goes through whole.
+    let (mut again, rest) = slow_sender(&server, 700 * KIB, 0);
+    finish_slow_sender(&mut again, &rest, 700 * KIB);
+    small.send_frame(1, b"after", true);
+    assert_eq!(small.read_frame().expect("echo"), (1, b"after".to_vec()));
+    let stats = server.handle.stats();
+    assert_eq!(stats.closed_over_budget, 1, "{stats:?}");
+    assert_eq!(stats.protocol_errors, [0; ErrorKind::COUNT], "{stats:?}");
+}
+
+/// With a 1 MiB budget, an HTTP upload to `/echo` whose body the handler
+/// collects (600 KiB of 900 KiB sent) is the largest when two WebSockets
+/// push the buffered bytes over the budget: it gets `413` and a close; the
+/// WebSockets and a small HTTP client are served, `/stats` reports the
+/// close and the budget, the gauge returns to 0, and a large upload then
+/// goes through.
+pub fn web_buffer_budget_answers_the_largest_upload_413<R: Runtime>() {
+    let server = Running::reference::<R>(&["--max-buffered-bytes", BUDGET]);
+    let gauge = || server.handle.stats().buffered_bytes;
+    let mut small = server.client();
+    assert_eq!(small.get("/stats").status, 200);
+
+    let mut upload = server.client();
+    upload.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 921600\r\n\r\n");
+    upload.send(&vec![b'u'; 600 * KIB]);
+    wait_until("the upload is collected", || gauge() >= 600 * KIB as u64);
+    let (mut first, first_rest) = slow_sender(&server, 400 * KIB, 300 * KIB);
+    wait_until("the first is buffered", || gauge() >= 900 * KIB as u64);
+    let (mut second, second_rest) = slow_sender(&server, 400 * KIB, 300 * KIB);
+    let refused = upload.response();
+    assert_eq!(refused.status, 413, "{}", refused.head);
+    assert!(
+        refused.head.contains("Connection: close"),
+        "{}",
+        refused.head
+    );
+    upload.expect_closed();
+    drop(upload);
+
+    finish_slow_sender(&mut first, &first_rest, 400 * KIB);
+    finish_slow_sender(&mut second, &second_rest, 400 * KIB);
+    let json = String::from_utf8(small.get("/stats").body).expect("utf-8");
+    assert_eq!(num(&json, "closed_over_budget"), Some(1), "{json}");
+    assert_eq!(
+        num(&json, "max_buffered_bytes"),
+        Some(1024 * 1024),
+        "{json}"
+    );
+    drop((first, second));
+    wait_until("the buffers are released", || gauge() == 0);
+
+    let body = vec![b'v'; 700 * KIB];
+    let mut request = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    small.send(&request);
+    let echo = small.response();
+    assert_eq!((echo.status, echo.body.len()), (200, body.len()));
+    assert_eq!(server.handle.stats().closed_over_budget, 1);
 }
 
 fn stats_of(addr: SocketAddr) -> io::Result<String> {

@@ -123,6 +123,18 @@ pub trait WebHandler: Send + Sync + 'static {
     fn on_error(&self, cx: &mut Self::Context, conn: &mut Conn<'_, Outbound>, error: &WebError) {
         let _ = (cx, conn, error);
     }
+
+    /// Bytes the context holds on the peer's behalf (e.g. a request body
+    /// being collected), counted with the machines' buffers in the server's
+    /// budget on buffered bytes
+    /// ([`Builder::max_buffered_bytes`](crate::Builder::max_buffered_bytes)):
+    /// report them, and a peer that makes you hold much is among the first
+    /// closed when the server is over the budget. Called after every
+    /// wake-up of the connection, so keep it cheap. Default: 0.
+    fn buffered(&self, cx: &Self::Context) -> usize {
+        let _ = cx;
+        0
+    }
 }
 
 /// The answer of [`WebHandler::on_ws_open`].

@@ -285,14 +285,51 @@ impl<H: WebHandler> Protocol for WebService<H> {
         }
     }
 
-    fn buffered(&self, machine: &WebMachine) -> usize {
-        match machine {
+    fn buffered(&self, machine: &WebMachine, slot: &Self::Context) -> usize {
+        let machine = match machine {
             WebMachine::Http(h) => h.conn.pending_transmit(),
             WebMachine::Ws(ws) => {
                 ws.handover.len()
                     + ws.trailing.len()
                     + ws.conn.buffered_input()
                     + ws.conn.buffered_output()
+            }
+        };
+        machine + self.handler.buffered(&slot.user)
+    }
+
+    /// WebSocket: close 1009 (message too big, RFC 6455 §7.4.1) at once,
+    /// dropping the message being assembled. HTTP: a request not yet
+    /// answered gets `413` with `Connection: close`, and the handler hears
+    /// no more of it; otherwise (a response under way, or between
+    /// requests) the connection just closes.
+    fn over_budget(
+        &self,
+        machine: &mut WebMachine,
+        slot: &mut Self::Context,
+        conn: &mut Conn<'_, Outbound>,
+    ) {
+        match machine {
+            WebMachine::Ws(ws) => {
+                if ws.conn.fail(proto_ws::close_code::TOO_BIG).is_err() {
+                    conn.close();
+                }
+            }
+            WebMachine::Http(h) => {
+                let exchange = &mut slot.exchange;
+                let unanswered = exchange.request.is_some()
+                    && !exchange.started
+                    && !exchange.finished
+                    && h.conn.write_state() == proto_http::WriteState::AwaitingResponse;
+                slot.upgrade = None;
+                exchange.abandoned = true;
+                if unanswered {
+                    let mut response = full_response(413, "text/plain", 0);
+                    response.headers_mut().insert("Connection", "close");
+                    let _ = respond(&mut h.conn, exchange, response)
+                        .and_then(|()| finish(&mut h.conn, exchange, &mut h.handler_deadline));
+                }
+                conn.close();
             }
         }
     }

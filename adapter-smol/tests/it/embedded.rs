@@ -98,3 +98,89 @@ fn serves_on_an_executor_the_caller_runs() {
     let executor = Arc::new(smol::Executor::new());
     smol::block_on(executor.run(serve_and_call(Smol::with_executor(&executor))));
 }
+
+/// The reference server (HTTP and WebSocket) served on `rt`'s executor,
+/// and adapter-core's clients on the same `rt`: a WebSocket echo round trip
+/// with a clean close, an HTTP echo on a fresh connection, and a `GET` on
+/// a kept-alive one; then a stop. Every wait is bounded.
+async fn serve_and_use_the_clients(rt: Smol) {
+    use adapter_smol::client::{Connector, Message, Request};
+
+    let server = adapter_core::example::ReferenceOptions::parse(["--workers", "1"])
+        .expect("options")
+        .builder()
+        .expect("builder")
+        .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .handle_signals(false)
+        .systemd_sockets(false)
+        .build()
+        .expect("server builds");
+    let handle = server.handle();
+    let addr = server.local_addrs()[0];
+    let (done, serving) = smol::channel::bounded(1);
+    rt.spawn({
+        let rt = rt.clone();
+        async move {
+            let _ = done.send(server.serve(rt).await).await;
+        }
+    });
+
+    let connector = Connector::new(rt.clone());
+    timeout(WAIT, async {
+        let mut ws = connector
+            .websocket(&format!("ws://{addr}/echo"))
+            .await
+            .expect("the handshake completes");
+        ws.send_text("hello from async-std").await.expect("sends");
+        let echo = ws.recv().await.expect("a message").expect("no error");
+        assert_eq!(echo.as_text(), Some("hello from async-std"));
+        ws.send_binary(&[1, 2, 3]).await.expect("sends");
+        let echo = ws.recv().await.expect("a message").expect("no error");
+        assert_eq!(echo, Message::Binary(bytes::Bytes::from_static(&[1, 2, 3])));
+        ws.close(1000, "bye").await.expect("closes");
+        loop {
+            match ws.recv().await {
+                Some(Ok(Message::Close { code, .. })) => assert_eq!(code, 1000),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("{e}"),
+                None => break,
+            }
+        }
+
+        let echo = connector
+            .http_request("POST", &format!("http://{addr}/echo"), "posted")
+            .await
+            .expect("answered");
+        assert_eq!((echo.status(), echo.body().as_ref()), (200, &b"posted"[..]));
+
+        let mut http = connector.http(addr).await.expect("connects");
+        for _ in 0..2 {
+            let mut request = Request::new("GET", "/stats");
+            request.headers_mut().append("Host", addr.to_string());
+            let stats = http.request(request, "").await.expect("answered");
+            assert_eq!(stats.status(), 200);
+            assert!(std::str::from_utf8(stats.body()).is_ok_and(|s| s.contains("\"pid\":")));
+        }
+    })
+    .await
+    .expect("the clients finish within the bound");
+
+    handle.stop();
+    timeout(WAIT, serving.recv())
+        .await
+        .expect("stops within the bound")
+        .expect("the serving task reports")
+        .expect("serves cleanly");
+    let stats = handle.stats();
+    assert_eq!((stats.ws_opened, stats.accepted, stats.closed), (1, 3, 3));
+}
+
+#[test]
+fn server_and_clients_run_inside_async_std_block_on() {
+    async_std::task::block_on(serve_and_use_the_clients(AsyncStd::new().0));
+}
+
+#[test]
+fn server_and_clients_run_inside_smol_block_on() {
+    smol::block_on(serve_and_use_the_clients(Smol::global()));
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Interop with peers we did not write (issue 7, item 4; DESIGN.md).
+#
+# Installs the Python peers into a virtual environment (pip, retried 3 times;
+# a peer that cannot be installed fails the run, it is never skipped), then
+# runs the interop suite:
+#   - the native Autobahn runner against Python websockets' echo server,
+#     which must get exactly the official suite's verdicts
+#     (conformance/autobahn/expected-websockets.json);
+#   - the HTTP/1.1 request vectors fed to h11, every disagreement with
+#     proto-http listed in conformance/vectors/http1/h11-differences.md.
+#
+# Usage: conformance/interop.sh      (from anywhere; honours CARGO_TARGET_DIR)
+# Env:   RAMPART_INTEROP_VENV        the virtual environment (default:
+#                                    $CARGO_TARGET_DIR or target/, then interop-venv)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+target=${CARGO_TARGET_DIR:-$root/target}
+venv=${RAMPART_INTEROP_VENV:-$target/interop-venv}
+
+retry() {
+    local attempt
+    for attempt in 1 2 3; do
+        if "$@"; then
+            return 0
+        fi
+        echo "interop.sh: attempt $attempt failed: $*" >&2
+        sleep $((attempt * 5))
+    done
+    echo "interop.sh: giving up: $*" >&2
+    return 1
+}
+
+if [ ! -x "$venv/bin/python" ]; then
+    retry python3 -m venv "$venv"
+fi
+retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade websockets h11
+"$venv/bin/python" -c 'import websockets, h11; print(f"interop peers: websockets {websockets.__version__}, h11 {h11.__version__}")'
+
+export RAMPART_INTEROP_PYTHON="$venv/bin/python"
+cd "$root"
+cargo test -p conformance --test interop -- --include-ignored --nocapture
+"$venv/bin/python" "$here/scripts/h11_differential.py"
+echo "interop.sh: all interop checks passed"
