@@ -122,7 +122,17 @@ impl HeadScan {
                     return Ok(Some(end));
                 }
             } else if b == CR {
-                self.cr = true;
+                if buf.get(i + 1) == Some(&LF) {
+                    // The usual line end in one step: the same checks as
+                    // taking the LF on its own below.
+                    self.check_run(i + 1, i + 2, false, limits)?;
+                    self.pos += 1;
+                    if let Some(end) = self.end_line(i, i + 2, limits)? {
+                        return Ok(Some(end));
+                    }
+                } else {
+                    self.cr = true;
+                }
             } else if b == LF {
                 if !limits.allow_lf {
                     return Err(ScanError::BareLf);
@@ -213,22 +223,26 @@ fn is_plain(b: u8) -> bool {
 }
 
 /// The length of the leading run of bytes that are neither CR, LF nor a
-/// control character other than HTAB. Eight bytes at a time where it can.
+/// control character other than HTAB. Sixteen bytes at a time where it can.
 fn plain_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // Some byte < 0x20 (exact as a yes/no answer for any byte values).
-        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        // Some byte == 0x7f.
-        let y = x ^ (ONES * 0x7f);
-        let del = y.wrapping_sub(ONES) & !y & HIGH;
-        if low | del != 0 {
-            break;
+    while let Some(chunk) = s.get(i..i + 16) {
+        let (a, b) = chunk.split_at(8);
+        let (a, b) = (special_bytes(word(a)), special_bytes(word(b)));
+        if a | b != 0 {
+            let hit = if a != 0 {
+                a.trailing_zeros()
+            } else {
+                64 + b.trailing_zeros()
+            };
+            return i + (hit / 8) as usize;
+        }
+        i += 16;
+    }
+    if let Some(chunk) = s.get(i..i + 8) {
+        let a = special_bytes(word(chunk));
+        if a != 0 {
+            return i + (a.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -237,6 +251,27 @@ fn plain_run(s: &[u8]) -> usize {
         i += 1;
     }
     i
+}
+
+/// Eight bytes, the first in the lowest bits.
+fn word(chunk: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    u64::from_le_bytes(w)
+}
+
+/// The high bit of each byte of `x` that is below 0x20 or is 0x7f, where
+/// only the lowest set bit is meaningful: it marks exactly the first such
+/// byte (a borrow only moves upwards from a byte that is itself flagged, so
+/// bits above it may be false alarms, bits below it never are). Zero
+/// exactly when there is no such byte.
+fn special_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    let y = x ^ (ONES * 0x7f);
+    let del = y.wrapping_sub(ONES) & !y & HIGH;
+    low | del
 }
 
 #[cfg(test)]
@@ -291,6 +326,29 @@ mod tests {
             plain_run(&[0x80, 0xff, b' ', b'~', 0x80, 0x90, 0xa0, 0xfe, 0xff]),
             9
         );
+        // Every position of every word and of the byte tail, with other
+        // special bytes after the first (they must not move the answer).
+        for special in (0u8..0x20).chain([0x7f]) {
+            for len in [7, 8, 15, 16, 17, 24, 31, 32, 33, 40] {
+                for at in 0..len {
+                    let mut s: Vec<u8> = (0..len)
+                        .map(|i| 0x20 + u8::try_from(i * 37 % 0xe0).unwrap())
+                        .collect();
+                    for b in &mut s {
+                        if *b == 0x7f {
+                            *b = b'a';
+                        }
+                    }
+                    s[at] = special;
+                    for later in (at + 1..len).step_by(3) {
+                        s[later] = [0x00, 0x1f, 0x7f, b'\r'][later % 4];
+                    }
+                    assert_eq!(plain_run(&s), at, "byte {special:#x} at {at} of {len}");
+                }
+                let clean: Vec<u8> = (0..len).map(|i| [b'a', 0x80, 0xff, b' '][i % 4]).collect();
+                assert_eq!(plain_run(&clean), len);
+            }
+        }
     }
 
     #[test]
