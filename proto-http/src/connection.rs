@@ -850,7 +850,15 @@ impl Connection {
         if status == 101 && (!exchange.upgrade || !matches!(self.read, Read::Done)) {
             return Err(SendError::NotUpgradable);
         }
-        let framing = user_framing(headers, exchange.version)?;
+        // Frame for the lower of the request's version and the one the
+        // status line declares: an `HTTP/1.0` response may not be chunked
+        // (RFC 9112 §6.1), whatever the request said (bug 8).
+        let version = if response.version() == Version::Http10 {
+            Version::Http10
+        } else {
+            exchange.version
+        };
+        let framing = user_framing(headers, version)?;
         let body = if switching || status == 204 {
             if framing != UserFraming::Neither {
                 return Err(SendError::ForbiddenField);
@@ -862,7 +870,7 @@ impl Connection {
             match framing {
                 UserFraming::Length(n) => BodyWrite::Length(n),
                 UserFraming::Chunked => BodyWrite::Chunked,
-                UserFraming::Neither if exchange.version == Version::Http11 => BodyWrite::Chunked,
+                UserFraming::Neither if version == Version::Http11 => BodyWrite::Chunked,
                 UserFraming::Neither => BodyWrite::Close,
             }
         };
@@ -889,7 +897,7 @@ impl Connection {
             if !keep_alive && !headers.has_token("connection", "close") {
                 out.extend_from_slice(b"Connection: close\r\n");
             } else if keep_alive
-                && exchange.version == Version::Http10
+                && version == Version::Http10
                 && !headers.has_token("connection", "keep-alive")
             {
                 out.extend_from_slice(b"Connection: keep-alive\r\n");

@@ -350,3 +350,55 @@ fn queued_events_are_bounded_by_the_buffer_cap() {
     let queued = c.queued_events();
     assert!(queued * 32 < cap, "{queued} events");
 }
+
+/// Bug 8 (found by the `http_structured` fuzz target): a response whose
+/// status line says `HTTP/1.0` was framed for the request's HTTP/1.1 and
+/// went out chunked, which every HTTP/1.0 recipient must treat as faulty
+/// framing (RFC 9112 §6.1) and our own client refused.
+#[test]
+fn bug_8_http_1_0_response_to_http_1_1_request_is_not_chunked() {
+    let mut server = Connection::new(Side::Server, Config::default()).unwrap();
+    let mut client = Connection::new(Side::Client, Config::default()).unwrap();
+    let mut req = Request::new("GET", "/");
+    req.headers_mut().append("Host", "a");
+    client.send_request(req).unwrap();
+    client.finish().unwrap();
+    server.handle_input(t0(), &drain_wire(&mut client)).unwrap();
+    collect(&mut server);
+    let mut res = Response::new(200);
+    res.set_version(Version::Http10);
+    server.send_response(res.clone()).unwrap();
+    server.send_body("until close").unwrap();
+    server.finish().unwrap();
+    let wire = drain_wire(&mut server);
+    assert!(
+        wire.starts_with(b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n"),
+        "{wire:?}"
+    );
+    client.handle_input(t0(), &wire).unwrap();
+    client.handle_eof(t0());
+    let events = collect(&mut client);
+    assert_eq!(body_of(&events), b"until close");
+    // Asking for chunked framing in an HTTP/1.0 response is refused.
+    let mut server = Connection::new(Side::Server, Config::default()).unwrap();
+    server
+        .handle_input(t0(), b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    collect(&mut server);
+    res.headers_mut().append("Transfer-Encoding", "chunked");
+    assert_eq!(
+        server.send_response(res),
+        Err(crate::SendError::UnsupportedTransferEncoding)
+    );
+}
+
+/// Bug 8 (found by the `http_server` fuzz target, in the test driver): an
+/// upgrade request whose chunked body ends in a later read than its head
+/// was answered `200` when split and `101` when whole, because the driver
+/// forgot the request between reads. The machine was right both times.
+#[test]
+fn bug_8_upgrade_request_with_a_body_split_across_reads() {
+    let input = b"b / HTTP/1.1\r\nConnection:Upgrade\r\nUpgrade:\r\nHost:\r\nTransfer-Encoding:chunked\r\n\r\n0\r\n\r\n";
+    let whole = assert_split_invariant(Side::Server, &Config::default(), 0, input);
+    assert!(whole.wire.starts_with(b"HTTP/1.1 101 "), "{whole:?}");
+}

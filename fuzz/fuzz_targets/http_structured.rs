@@ -1,0 +1,4 @@
+#![no_main]
+//! libFuzzer entry point; the body and its invariants: `proto_http::fuzzing::structured`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| proto_http::fuzzing::structured(data));

@@ -1,0 +1,7 @@
+#![no_main]
+//! libFuzzer entry point; the body and its invariants: `proto_ws::fuzzing::client_framing`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| proto_ws::fuzzing::client_framing(
+    rampart_fuzz::now(),
+    data
+));

@@ -1,0 +1,4 @@
+#![no_main]
+//! libFuzzer entry point; the body and its invariants: `proto_ws::fuzzing::handshake`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| proto_ws::fuzzing::handshake(rampart_fuzz::now(), data));
