@@ -13,30 +13,13 @@ START=$SECONDS
 
 log() { printf '[curl] %s\n' "$*"; }
 die() { printf '[curl] FAIL %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib.sh
+source "$HERE/scripts/lib.sh"
 
-retry() {
-  local n=$1 i; shift
-  for ((i = 1; i <= n; i++)); do
-    if "$@"; then return 0; fi
-    log "attempt $i/$n failed: $*"
-    ((i < n)) && sleep 5
-  done
-  return 1
-}
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then "$@"
-  elif command -v sudo >/dev/null; then sudo -n "$@"
-  else return 1; fi
-}
-apt_install_curl() {
-  as_root timeout 300 apt-get update -q &&
-    as_root env DEBIAN_FRONTEND=noninteractive timeout 300 \
-      apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends curl
-}
 
 if ! command -v curl >/dev/null; then
   log "curl missing: installing Debian's curl"
-  retry 3 apt_install_curl || die "could not install curl"
+  retry 3 apt_install curl 300 || die "could not install curl"
 fi
 command -v curl >/dev/null || die "curl is still missing"
 command -v python3 >/dev/null || die "python3 is missing (needed to validate /stats JSON)"
@@ -45,48 +28,12 @@ INSTALLED=$SECONDS
 
 # --- servers, killed by their own PID on any exit -----------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rampart-curl.XXXXXX")"
-SERVER_PID=""
-stop_server() {
-  if [[ -n $SERVER_PID ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
 cleanup() {
   stop_server
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-start_server() {
-  local bin=$1; shift
-  local out="$WORK/server.out"
-  : >"$out"
-  "$bin" --addr 127.0.0.1:0 "$@" >"$out" 2>"$WORK/server.err" &
-  SERVER_PID=$!
-  local i line=""
-  for ((i = 0; i < 100; i++)); do   # 10 s
-    line="$(head -n1 "$out")"
-    [[ $line == "listening on "* ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ $line != "listening on 127.0.0.1:"* ]]; then
-    cat "$WORK/server.err" >&2 || true
-    die "$(basename "$bin") did not print 'listening on 127.0.0.1:PORT' within 10 s (got: '$line')"
-  fi
-  HOSTPORT="${line#listening on }"
-  URL="http://$HOSTPORT"
-  log "$(basename "$bin") pid $SERVER_PID at $URL"
-}
 
 # --- checks ---------------------------------------------------------------------------
 FAILS=0

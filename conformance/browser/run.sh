@@ -25,46 +25,11 @@ START=$SECONDS
 
 log() { printf '[browser] %s\n' "$*"; }
 die() { printf '[browser] FAIL %s\n' "$*" >&2; exit 1; }
-
-# retry N CMD...: run CMD up to N times, 5 s apart.
-retry() {
-  local n=$1 i; shift
-  for ((i = 1; i <= n; i++)); do
-    if "$@"; then return 0; fi
-    log "attempt $i/$n failed: $*"
-    ((i < n)) && sleep 5
-  done
-  return 1
-}
-
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then "$@"
-  elif command -v sudo >/dev/null; then sudo -n "$@"
-  else return 1; fi
-}
-
-apt_install_chromium() {
-  as_root timeout 300 apt-get update -q &&
-    as_root env DEBIAN_FRONTEND=noninteractive timeout 900 \
-      apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends chromium
-}
+# shellcheck source=../scripts/lib.sh
+source "$HERE/../scripts/lib.sh"
 
 # --- servers, killed by their own PID on any exit -----------------------------
-SERVER_PID=""
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rampart-browser.XXXXXX")"
-stop_server() {
-  if [[ -n $SERVER_PID ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
 # The browser driver runs in the background and is waited for, so that a
 # signal reaches the trap at once; its timeout(1) passes TERM on to node,
 # which closes Chromium.
@@ -88,28 +53,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server BIN ARGS...: sets SERVER_PID and URL from its one stdout line.
-start_server() {
-  local bin=$1; shift
-  local out="$WORK/server.out"
-  : >"$out"
-  "$bin" --addr 127.0.0.1:0 "$@" >"$out" 2>"$WORK/server.err" &
-  SERVER_PID=$!
-  local i line=""
-  for ((i = 0; i < 100; i++)); do   # 10 s
-    line="$(head -n1 "$out")"
-    [[ $line == "listening on "* ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ $line != "listening on 127.0.0.1:"* ]]; then
-    cat "$WORK/server.err" >&2 || true
-    die "$(basename "$bin") did not print 'listening on 127.0.0.1:PORT' within 10 s (got: '$line')"
-  fi
-  URL="http://${line#listening on }"
-  log "$(basename "$bin") $* pid $SERVER_PID at $URL"
-}
-
 server_log() {
   log "server stderr (last 20 lines):"
   tail -n 20 "$WORK/server.err" >&2 || true
@@ -118,7 +61,7 @@ server_log() {
 # --- peers ---------------------------------------------------------------------
 if [[ ! -x $CHROMIUM ]]; then
   log "$CHROMIUM missing: installing Debian's chromium"
-  retry 3 apt_install_chromium || die "could not install chromium"
+  retry 3 apt_install chromium 900 || die "could not install chromium"
   [[ -x $CHROMIUM ]] || die "chromium installed but $CHROMIUM is missing"
 fi
 log "$("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM (version unknown)")"
