@@ -34,13 +34,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::EventListener;
-use proto_core::{Drive, PeerError, Permit, Timer, Transmit};
+use proto_core::{Drive, PeerError, Permit, Timer};
 
 use crate::budget::Member;
 use crate::handle::{Polled, Queue};
 use crate::protocol::{CloseReason, Conn, ConnId, Protocol};
 use crate::runtime::{Runtime, Sleep, Stream};
 use crate::server::{LiveGuard, Shared, StopState};
+use crate::transport::{KEEP_CAPACITY, Outbox};
 
 /// Rounds per wake-up before yielding to other connections.
 pub(crate) const MAX_ROUNDS: usize = 32;
@@ -49,11 +50,6 @@ const MAX_MESSAGES: usize = 16;
 /// Bytes read per `read` call (one buffer per worker thread, not per
 /// connection, so an idle connection holds no read buffer).
 const READ_CHUNK: usize = 16 * 1024;
-/// Output waiting for the socket above which the driver stops reading and
-/// stops delivering queued messages.
-const OUT_HIGH_WATER: usize = 64 * 1024;
-/// Buffers larger than this are released once empty.
-const KEEP_CAPACITY: usize = 4 * 1024;
 /// After the write side is shut down, how long and how much input is read
 /// and discarded so the farewell is not destroyed by a reset (closing a
 /// socket with unread input sends RST).
@@ -88,12 +84,8 @@ struct Driver<R: Runtime, P: Protocol> {
     pending_in: Vec<u8>,
     input_failed: bool,
     read_eof: bool,
-    /// Output taken from the machine; `out[out_pos..]` is unwritten.
-    out: Vec<u8>,
-    out_pos: usize,
-    shutdown_wanted: bool,
-    shut_down: bool,
-    write_stall: Option<Instant>,
+    /// Output taken from the machine, not yet written.
+    outbox: Outbox,
     stop_seen: bool,
     grace_at: Option<Instant>,
     grace_passed: bool,
@@ -178,11 +170,7 @@ pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
         pending_in: Vec::new(),
         input_failed: false,
         read_eof: false,
-        out: Vec::new(),
-        out_pos: 0,
-        shutdown_wanted: false,
-        shut_down: false,
-        write_stall: None,
+        outbox: Outbox::default(),
         stop_seen: false,
         grace_at: None,
         grace_passed: false,
@@ -275,7 +263,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
     }
 
     fn backlog(&self) -> usize {
-        self.out.len() - self.out_pos
+        self.outbox.backlog()
     }
 
     fn finishing(&self) -> bool {
@@ -311,7 +299,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         if self.farewell_until.is_some_and(|at| now >= at) {
             return Step::Done(self.reason.take().unwrap_or(CloseReason::OverBudget));
         }
-        if self.write_stall.is_some_and(|at| now >= at) {
+        if self.outbox.stall_deadline().is_some_and(|at| now >= at) {
             self.shared.stats.record_timeout(Timer::WriteStall);
             return Step::Done(CloseReason::TimedOut(Timer::WriteStall));
         }
@@ -333,7 +321,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         }
 
         // 3. Messages from handles.
-        if self.backlog() < OUT_HIGH_WATER && !self.finishing() {
+        if !self.outbox.is_backed_up() && !self.finishing() {
             for _ in 0..MAX_MESSAGES {
                 match self.queue.poll(cx) {
                     Polled::Message(message) => {
@@ -386,27 +374,30 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         }
 
         // 6. Output.
-        progress |= self.drain_transmit(now);
-        match self.write(cx, now) {
+        progress |= self.outbox.drain_transmit(now, &mut self.machine);
+        let stats = &self.shared.stats;
+        let written = self.outbox.poll_write(
+            cx,
+            &mut self.stream,
+            now,
+            self.shared.config.write_timeout,
+            |n| stats.add_bytes_out(n as u64),
+        );
+        match written {
             Ok(moved) => progress |= moved,
             Err(e) => return Step::Done(CloseReason::Io(e.kind())),
         }
 
         // 7. Shutdown, and the end.
         let finishing = self.finishing();
-        if self.backlog() == 0 && (finishing || self.shutdown_wanted) && !self.shut_down {
-            match self.stream.poll_shutdown_write(cx) {
-                Poll::Ready(Ok(())) => {
-                    self.shut_down = true;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => {
-                    return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind())));
-                }
-                Poll::Pending => {}
+        match self.outbox.poll_shutdown(cx, &mut self.stream, finishing) {
+            Some(Ok(())) => progress = true,
+            Some(Err(e)) => {
+                return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind())));
             }
+            None => {}
         }
-        let lingering = finishing && self.backlog() == 0 && self.shut_down;
+        let lingering = finishing && self.backlog() == 0 && self.outbox.is_shut_down();
         if lingering {
             if self.read_eof {
                 return Step::Done(self.reason.take().unwrap_or(CloseReason::Done));
@@ -425,7 +416,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
                 || (!finishing
                     && !self.input_failed
                     && self.pending_in.is_empty()
-                    && self.backlog() < OUT_HIGH_WATER
+                    && !self.outbox.is_backed_up()
                     && !self.member.should_pause(&self.shared.stats, cx)));
         if may_read {
             match self.read(cx, now, lingering) {
@@ -446,7 +437,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         let machine_at = self.machine.poll_timeout().filter(|at| *at > now);
         let earliest = [
             machine_at,
-            self.write_stall,
+            self.outbox.stall_deadline(),
             self.drain_at,
             self.grace_at,
             self.linger_until,
@@ -567,56 +558,5 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
                 }
             }
         })
-    }
-
-    /// Moves the machine's output into the write buffer, up to the high
-    /// water mark.
-    fn drain_transmit(&mut self, now: Instant) -> bool {
-        let mut progress = false;
-        while self.backlog() < OUT_HIGH_WATER {
-            if self.out_pos > 0 {
-                self.out.drain(..self.out_pos);
-                self.out_pos = 0;
-            }
-            match self.machine.poll_transmit(now, &mut self.out) {
-                Some(Transmit::Data { .. }) => progress = true,
-                Some(Transmit::ShutdownWrite) => {
-                    self.shutdown_wanted = true;
-                    progress = true;
-                }
-                None => break,
-            }
-        }
-        progress
-    }
-
-    fn write(&mut self, cx: &mut Context<'_>, now: Instant) -> io::Result<bool> {
-        let mut progress = false;
-        while self.out_pos < self.out.len() {
-            match self.stream.poll_write(cx, &self.out[self.out_pos..]) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(n)) => {
-                    self.out_pos += n;
-                    self.shared.stats.add_bytes_out(n as u64);
-                    self.write_stall = None;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => break,
-            }
-        }
-        if self.out_pos == self.out.len() {
-            self.out_pos = 0;
-            if self.out.capacity() > KEEP_CAPACITY {
-                self.out = Vec::new();
-            } else {
-                self.out.clear();
-            }
-            self.write_stall = None;
-        } else if self.write_stall.is_none() {
-            // The peer took nothing since the last progress (or ever).
-            self.write_stall = now.checked_add(self.shared.config.write_timeout);
-        }
-        Ok(progress)
     }
 }

@@ -106,6 +106,7 @@ mod sys;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+mod transport;
 pub mod web;
 
 pub use budget::DEFAULT_MAX_BUFFERED_BYTES;

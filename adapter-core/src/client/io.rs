@@ -18,18 +18,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use proto_core::{Drive, Transmit};
+use proto_core::Drive;
 
 use crate::runtime::{Runtime, Sleep, Stream};
+use crate::transport::{KEEP_CAPACITY, Outbox};
 
 /// Rounds per poll before yielding to other tasks.
 pub(super) const MAX_ROUNDS: usize = 32;
 /// Bytes read per `read` call, from one buffer per thread.
 const READ_CHUNK: usize = 16 * 1024;
-/// Output waiting for the socket above which the pump stops reading.
-const OUT_HIGH_WATER: usize = 64 * 1024;
-/// Buffers larger than this are released once empty.
-const KEEP_CAPACITY: usize = 4 * 1024;
 
 thread_local! {
     static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
@@ -57,12 +54,8 @@ pub(super) struct Transport<R: Runtime> {
     pending_in: Vec<u8>,
     read_eof: bool,
     input_failed: bool,
-    /// Output taken from the machine; `out[out_pos..]` is unwritten.
-    out: Vec<u8>,
-    out_pos: usize,
-    shutdown_wanted: bool,
-    shut_down: bool,
-    write_stall: Option<Instant>,
+    /// Output taken from the machine, not yet written.
+    outbox: Outbox,
     sleep: Option<R::Sleep>,
     sleep_at: Option<Instant>,
     dead: bool,
@@ -74,7 +67,7 @@ impl<R: Runtime> std::fmt::Debug for Transport<R> {
             .field("pending_in", &self.pending_in.len())
             .field("unwritten", &self.backlog())
             .field("read_eof", &self.read_eof)
-            .field("shut_down", &self.shut_down)
+            .field("shut_down", &self.outbox.is_shut_down())
             .field("dead", &self.dead)
             .finish_non_exhaustive()
     }
@@ -89,11 +82,7 @@ impl<R: Runtime> Transport<R> {
             pending_in: Vec::new(),
             read_eof: false,
             input_failed: false,
-            out: Vec::new(),
-            out_pos: 0,
-            shutdown_wanted: false,
-            shut_down: false,
-            write_stall: None,
+            outbox: Outbox::default(),
             sleep: None,
             sleep_at: None,
             dead: false,
@@ -116,7 +105,7 @@ impl<R: Runtime> Transport<R> {
 
     /// Output taken from the machine and not yet written.
     pub(super) fn backlog(&self) -> usize {
-        self.out.len() - self.out_pos
+        self.outbox.backlog()
     }
 
     /// True once the socket failed or stalled: nothing more moves.
@@ -127,7 +116,7 @@ impl<R: Runtime> Transport<R> {
     /// True when every byte the machine handed out is written and any
     /// shutdown it asked for is done.
     pub(super) fn is_flushed(&self) -> bool {
-        self.backlog() == 0 && (!self.shutdown_wanted || self.shut_down)
+        self.outbox.is_flushed()
     }
 
     /// One round of I/O for `machine`. `Ok(true)` when something moved (call
@@ -145,7 +134,7 @@ impl<R: Runtime> Transport<R> {
         let mut progress = false;
 
         // Deadlines: trust none before `now` has reached it.
-        if self.write_stall.is_some_and(|at| now >= at) {
+        if self.outbox.stall_deadline().is_some_and(|at| now >= at) {
             self.dead = true;
             return Err(Fault::WriteStall);
         }
@@ -163,29 +152,26 @@ impl<R: Runtime> Transport<R> {
         }
 
         // Output.
-        progress |= self.drain_transmit(now, machine);
-        match self.write(cx, now) {
+        progress |= self.outbox.drain_transmit(now, machine);
+        let written = self
+            .outbox
+            .poll_write(cx, &mut self.stream, now, self.write_timeout, |_| {});
+        match written {
             Ok(moved) => progress |= moved,
             Err(e) => {
                 self.dead = true;
                 return Err(Fault::Io(e));
             }
         }
-        let finishing = self.shutdown_wanted || self.input_failed || machine.is_closed();
-        if self.backlog() == 0 && finishing && !self.shut_down {
-            match self.stream.poll_shutdown_write(cx) {
-                Poll::Ready(Ok(())) => {
-                    self.shut_down = true;
-                    progress = true;
-                }
-                // The peer may be gone already: the socket is of no more use.
-                Poll::Ready(Err(_)) => {
-                    self.shut_down = true;
-                    self.dead = true;
-                    return Ok(true);
-                }
-                Poll::Pending => {}
+        let finishing = self.input_failed || machine.is_closed();
+        match self.outbox.poll_shutdown(cx, &mut self.stream, finishing) {
+            Some(Ok(())) => progress = true,
+            // The peer may be gone already: the socket is of no more use.
+            Some(Err(_)) => {
+                self.dead = true;
+                return Ok(true);
             }
+            None => {}
         }
 
         // Input.
@@ -193,7 +179,7 @@ impl<R: Runtime> Transport<R> {
             && !self.input_failed
             && !machine.is_closed()
             && self.pending_in.is_empty()
-            && self.backlog() < OUT_HIGH_WATER;
+            && !self.outbox.is_backed_up();
         if may_read {
             match self.read(cx, now, machine) {
                 Ok(moved) => progress |= moved,
@@ -209,7 +195,7 @@ impl<R: Runtime> Transport<R> {
         }
 
         // One timer at the earliest deadline.
-        let earliest = [machine.poll_timeout(), self.write_stall]
+        let earliest = [machine.poll_timeout(), self.outbox.stall_deadline()]
             .into_iter()
             .flatten()
             .min();
@@ -286,53 +272,6 @@ impl<R: Runtime> Transport<R> {
                 }
             }
         })
-    }
-
-    fn drain_transmit<M: Drive>(&mut self, now: Instant, machine: &mut M) -> bool {
-        let mut progress = false;
-        while self.backlog() < OUT_HIGH_WATER {
-            if self.out_pos > 0 {
-                self.out.drain(..self.out_pos);
-                self.out_pos = 0;
-            }
-            match machine.poll_transmit(now, &mut self.out) {
-                Some(Transmit::Data { .. }) => progress = true,
-                Some(Transmit::ShutdownWrite) => {
-                    self.shutdown_wanted = true;
-                    progress = true;
-                }
-                None => break,
-            }
-        }
-        progress
-    }
-
-    fn write(&mut self, cx: &mut Context<'_>, now: Instant) -> io::Result<bool> {
-        let mut progress = false;
-        while self.out_pos < self.out.len() {
-            match self.stream.poll_write(cx, &self.out[self.out_pos..]) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(n)) => {
-                    self.out_pos += n;
-                    self.write_stall = None;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => break,
-            }
-        }
-        if self.out_pos == self.out.len() {
-            self.out_pos = 0;
-            if self.out.capacity() > KEEP_CAPACITY {
-                self.out = Vec::new();
-            } else {
-                self.out.clear();
-            }
-            self.write_stall = None;
-        } else if self.write_stall.is_none() {
-            self.write_stall = now.checked_add(self.write_timeout);
-        }
-        Ok(progress)
     }
 }
 
