@@ -22,7 +22,7 @@ use bytes::Bytes;
 use proto_core::{ErrorKind, Timer};
 
 use crate::text::{TextConfig, TextConn, TextHandler, TextService};
-use crate::{Builder, CloseReason, Conn, Group, Runtime, Server, ServerHandle};
+use crate::{Builder, CloseReason, Conn, Group, Protocol, Runtime, Server, ServerHandle};
 
 pub mod web;
 
@@ -154,13 +154,74 @@ impl TextHandler for TestHandler {
 /// A server running on its own thread, force-stopped when dropped.
 #[derive(Debug)]
 pub struct TestServer {
+    /// The server, running on its own thread (`handle`, `addr`, `join`).
+    pub running: Running,
+    /// What its handler saw.
+    pub counters: Arc<Counters>,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Running;
+    fn deref(&self) -> &Running {
+        &self.running
+    }
+}
+
+/// A server of any protocol running on a thread of its own, force-stopped
+/// when dropped. The one place the test bodies start and stop servers.
+#[derive(Debug)]
+pub struct Running {
     /// Its handle.
     pub handle: ServerHandle,
     /// Its first address.
     pub addr: SocketAddr,
-    /// What its handler saw.
-    pub counters: Arc<Counters>,
     done: Mutex<Option<mpsc::Receiver<io::Result<()>>>>,
+}
+
+impl Running {
+    /// Runs `server` on `R` on a new thread.
+    pub fn spawn<R: Runtime, P: Protocol>(server: Server<P>) -> Self {
+        let handle = server.handle();
+        let addr = server.local_addrs()[0];
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(server.run::<R>());
+        });
+        Self {
+            handle,
+            addr,
+            done: Mutex::new(Some(rx)),
+        }
+    }
+
+    /// Waits for the server thread to end and returns what `run` returned.
+    ///
+    /// # Panics
+    ///
+    /// When it does not end within [`WAIT`].
+    pub fn join(&self) -> io::Result<()> {
+        let rx = self
+            .done
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .expect("joined once");
+        rx.recv_timeout(WAIT).expect("server ends within the bound")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.handle.force_stop();
+        if let Some(rx) = self
+            .done
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    }
 }
 
 impl TestServer {
@@ -191,33 +252,10 @@ impl TestServer {
             .handle_signals(false)
             .systemd_sockets(false);
         let server = configure(builder).build()?;
-        let handle = server.handle();
-        let addr = server.local_addrs()[0];
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(server.run::<R>());
-        });
         Ok(Self {
-            handle,
-            addr,
+            running: Running::spawn::<R, _>(server),
             counters,
-            done: Mutex::new(Some(rx)),
         })
-    }
-
-    /// Waits for the server thread to end and returns what `run` returned.
-    ///
-    /// # Panics
-    ///
-    /// When it does not end within [`WAIT`].
-    pub fn join(&self) -> io::Result<()> {
-        let rx = self
-            .done
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .expect("joined once");
-        rx.recv_timeout(WAIT).expect("server ends within the bound")
     }
 
     /// A client connected to the server.
@@ -230,20 +268,6 @@ impl TestServer {
     #[must_use]
     pub fn client_from(&self, from: [u8; 4]) -> Client {
         Client::connect(self.addr, Some(IpAddr::from(from)), None).expect("client connects")
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.handle.force_stop();
-        if let Some(rx) = self
-            .done
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            let _ = rx.recv_timeout(WAIT);
-        }
     }
 }
 

@@ -10,17 +10,17 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use proto_core::{ErrorKind, Timer};
 
-use super::{Child, WAIT, connect_socket, wait_until};
+use super::{Child, Running, connect_socket, wait_until};
 use crate::example::ReferenceOptions;
 use crate::web::{ClientOffer, Request};
 use crate::web::{HttpConn, Message, Outbound, WebHandler, WebService, WsClosed, WsConn, WsOpen};
-use crate::{Builder, CloseReason, Conn, Protocol, Runtime, ServerHandle};
+use crate::{Builder, CloseReason, Conn, Protocol, Runtime};
 
 /// Instantiates every generic HTTP+WebSocket test for a runtime type.
 #[macro_export]
@@ -74,16 +74,6 @@ macro_rules! web_signal_tests {
     };
 }
 
-/// A server running on its own thread, force-stopped when dropped.
-#[derive(Debug)]
-pub struct Running {
-    /// Its handle.
-    pub handle: ServerHandle,
-    /// Its address.
-    pub addr: SocketAddr,
-    done: Mutex<Option<mpsc::Receiver<io::Result<()>>>>,
-}
-
 impl Running {
     /// Binds `builder` to `127.0.0.1:0` with 2 workers and no signals, and
     /// runs it on `R`.
@@ -99,17 +89,7 @@ impl Running {
             .systemd_sockets(false)
             .build()
             .expect("server builds");
-        let handle = server.handle();
-        let addr = server.local_addrs()[0];
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(server.run::<R>());
-        });
-        Self {
-            handle,
-            addr,
-            done: Mutex::new(Some(rx)),
-        }
+        Self::spawn::<R, _>(server)
     }
 
     /// The reference server with `args`, in this process.
@@ -126,20 +106,6 @@ impl Running {
     #[must_use]
     pub fn client(&self) -> WireClient {
         WireClient::connect(self.addr, None).expect("connects")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.handle.force_stop();
-        if let Some(rx) = self
-            .done
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            let _ = rx.recv_timeout(WAIT);
-        }
     }
 }
 
