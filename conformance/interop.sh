@@ -36,7 +36,10 @@ retry() {
 if [ ! -x "$venv/bin/python" ]; then
     retry python3 -m venv "$venv"
 fi
-retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade websockets h11
+# Pinned: the expected verdicts describe these exact versions; a new release
+# is taken on purpose, by changing the pins and re-checking the expectations.
+retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "websockets==17.4" "h11==0.16.0"
 "$venv/bin/python" -c 'import websockets, h11; print(f"interop peers: websockets {websockets.__version__}, h11 {h11.__version__}")'
 
 export RAMPART_INTEROP_PYTHON="$venv/bin/python"
