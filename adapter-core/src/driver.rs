@@ -36,10 +36,11 @@ use std::time::{Duration, Instant};
 use event_listener::EventListener;
 use proto_core::{Drive, PeerError, Permit, Timer};
 
+use crate::alarm::Alarm;
 use crate::budget::Member;
 use crate::handle::{Polled, Queue};
 use crate::protocol::{CloseReason, Conn, ConnId, Protocol};
-use crate::runtime::{Runtime, Sleep, Stream};
+use crate::runtime::{Runtime, Stream};
 use crate::server::{LiveGuard, Shared, StopState};
 use crate::transport::{KEEP_CAPACITY, Outbox};
 
@@ -93,8 +94,7 @@ struct Driver<R: Runtime, P: Protocol> {
     linger_until: Option<Instant>,
     lingered: usize,
     stop_listener: Option<EventListener>,
-    sleep: Option<R::Sleep>,
-    sleep_at: Option<Instant>,
+    alarm: Alarm<R::Sleep>,
     /// What this connection last added to the buffered-bytes gauge.
     accounted: usize,
     /// Its standing with the server's budget on buffered bytes.
@@ -178,8 +178,7 @@ pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
         linger_until: None,
         lingered: 0,
         stop_listener: None,
-        sleep: None,
-        sleep_at: None,
+        alarm: Alarm::new(),
         accounted: 0,
         member,
         farewell_until: None,
@@ -449,21 +448,10 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         let Some(at) = earliest else {
             return Step::Idle;
         };
-        if self.sleep_at != Some(at) {
-            match &mut self.sleep {
-                Some(sleep) => sleep.reset(at),
-                None => self.sleep = Some(self.rt.sleep_until(at)),
-            }
-            self.sleep_at = Some(at);
-        }
-        match self.sleep.as_mut().map(|s| Pin::new(s).poll(cx)) {
-            // Fired: the next round compares `now` with every deadline. A
-            // timer that fired early is re-armed then.
-            Some(Poll::Ready(())) => {
-                self.sleep_at = None;
-                Step::Progress
-            }
-            _ => Step::Idle,
+        match self.alarm.poll_at(&self.rt, at, cx) {
+            // Fired: the next round compares `now` with every deadline.
+            Poll::Ready(()) => Step::Progress,
+            Poll::Pending => Step::Idle,
         }
     }
 

@@ -92,6 +92,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+mod alarm;
 mod budget;
 mod driver;
 #[cfg(feature = "example")]

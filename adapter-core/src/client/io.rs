@@ -12,7 +12,6 @@
 //! what makes `recv` cancel-safe.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -20,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use proto_core::Drive;
 
+use crate::alarm::Alarm;
 use crate::runtime::{Runtime, Sleep, Stream};
 use crate::transport::{KEEP_CAPACITY, Outbox};
 
@@ -56,8 +56,7 @@ pub(super) struct Transport<R: Runtime> {
     input_failed: bool,
     /// Output taken from the machine, not yet written.
     outbox: Outbox,
-    sleep: Option<R::Sleep>,
-    sleep_at: Option<Instant>,
+    alarm: Alarm<R::Sleep>,
     dead: bool,
 }
 
@@ -83,8 +82,7 @@ impl<R: Runtime> Transport<R> {
             read_eof: false,
             input_failed: false,
             outbox: Outbox::default(),
-            sleep: None,
-            sleep_at: None,
+            alarm: Alarm::new(),
             dead: false,
         }
     }
@@ -100,7 +98,7 @@ impl<R: Runtime> Transport<R> {
             self.pending_in = input;
         }
         self.input_failed = false;
-        self.sleep_at = None;
+        self.alarm.forget();
     }
 
     /// Output taken from the machine and not yet written.
@@ -205,22 +203,8 @@ impl<R: Runtime> Transport<R> {
         if at <= now {
             return Ok(true);
         }
-        if self.sleep_at != Some(at) {
-            match &mut self.sleep {
-                Some(sleep) => sleep.reset(at),
-                None => self.sleep = Some(self.rt.sleep_until(at)),
-            }
-            self.sleep_at = Some(at);
-        }
-        match self.sleep.as_mut().map(|s| Pin::new(s).poll(cx)) {
-            // Fired: the next round compares `now` with every deadline; a
-            // timer that fired early is re-armed then.
-            Some(Poll::Ready(())) => {
-                self.sleep_at = None;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        // Fired: the next round compares `now` with every deadline.
+        Ok(self.alarm.poll_at(&self.rt, at, cx).is_ready())
     }
 
     fn feed<M: Drive>(
