@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use proto_http::{Event, Headers, Request, Response, State};
 
 use super::error::Error;
-use super::io::{Fault, MAX_ROUNDS, Transport};
+use super::io::{MAX_ROUNDS, Transport};
 use crate::runtime::Runtime;
 
 /// A complete response: its head and its whole body.
@@ -243,11 +243,7 @@ impl<R: Runtime> HttpClient<R> {
                 match self.io.poll_round(cx, &mut self.http) {
                     Ok(true) => {}
                     Ok(false) => return Poll::Pending,
-                    Err(Fault::Peer(e)) => return Poll::Ready(Err(Error::Http(e))),
-                    Err(Fault::Io(e)) => return Poll::Ready(Err(Error::Io(e))),
-                    Err(Fault::WriteStall) => {
-                        return Poll::Ready(Err(Error::TimedOut(proto_core::Timer::WriteStall)));
-                    }
+                    Err(fault) => return Poll::Ready(Err(fault.into_error(Error::Http))),
                 }
             }
             cx.waker().wake_by_ref();

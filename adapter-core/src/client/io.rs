@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use proto_core::Drive;
 
+use super::Error;
 use crate::alarm::Alarm;
 use crate::runtime::{Runtime, Sleep, Stream};
 use crate::transport::{KEEP_CAPACITY, Outbox};
@@ -43,6 +44,18 @@ pub(super) enum Fault<E> {
     /// The peer took no byte of pending output for the write timeout; the
     /// connection is dead.
     WriteStall,
+}
+
+impl<E> Fault<E> {
+    /// The error a client call reports for this fault; `peer` wraps the
+    /// protocol's own error (HTTP or WebSocket).
+    pub(super) fn into_error(self, peer: impl FnOnce(E) -> Error) -> Error {
+        match self {
+            Self::Io(e) => Error::Io(e),
+            Self::Peer(e) => peer(e),
+            Self::WriteStall => Error::TimedOut(proto_core::Timer::WriteStall),
+        }
+    }
 }
 
 /// A connected socket and the bytes in flight on it.

@@ -11,7 +11,7 @@ use proto_ws::handshake::{ClientHandshake, Negotiated};
 use proto_ws::{Event, MessageKind, SendError};
 
 use super::error::Error;
-use super::io::{Fault, MAX_ROUNDS, Transport};
+use super::io::{MAX_ROUNDS, Transport};
 use crate::runtime::Runtime;
 
 /// What [`WsClient::recv`] delivers.
@@ -331,12 +331,9 @@ impl<R: Runtime> WsClient<R> {
 
     /// One I/O round; a fault becomes the error to report.
     fn round(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
-        match self.io.poll_round(cx, &mut self.ws) {
-            Ok(progress) => Ok(progress),
-            Err(Fault::Peer(e)) => Err(Error::Ws(e)),
-            Err(Fault::Io(e)) => Err(Error::Io(e)),
-            Err(Fault::WriteStall) => Err(Error::TimedOut(proto_core::Timer::WriteStall)),
-        }
+        self.io
+            .poll_round(cx, &mut self.ws)
+            .map_err(|fault| fault.into_error(Error::Ws))
     }
 
     async fn command(&mut self, command: Command<'_>) -> Result<(), Error> {
@@ -424,11 +421,7 @@ pub(super) async fn handshake<R: Runtime>(
             match io.poll_round(cx, http) {
                 Ok(true) => {}
                 Ok(false) => return Poll::Pending,
-                Err(Fault::Peer(e)) => return Poll::Ready(Err(Error::Http(e))),
-                Err(Fault::Io(e)) => return Poll::Ready(Err(Error::Io(e))),
-                Err(Fault::WriteStall) => {
-                    return Poll::Ready(Err(Error::TimedOut(proto_core::Timer::WriteStall)));
-                }
+                Err(fault) => return Poll::Ready(Err(fault.into_error(Error::Http))),
             }
         }
         cx.waker().wake_by_ref();
