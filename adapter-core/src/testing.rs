@@ -890,6 +890,9 @@ macro_rules! signal_tests {
             sigterm_stops_gracefully,
             a_second_signal_forces_the_exit,
             reload_hands_over_without_failures,
+            socket_activation_adopts_the_listener,
+            socket_activation_is_for_the_named_process_only,
+            socket_activation_refuses_a_descriptor_that_is_not_a_socket,
         );
     };
     (@each $example:literal; $($name:ident),* $(,)?) => {
@@ -936,9 +939,15 @@ struct Child {
 
 impl Child {
     fn spawn(example: &std::path::Path, args: &[&str]) -> Self {
-        let mut child = std::process::Command::new(example)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
+        let mut command = std::process::Command::new(example);
+        command.args(["--addr", "127.0.0.1:0"]).args(args);
+        Self::start(command)
+    }
+
+    /// Starts `command` with its stdout piped and waits for its
+    /// `listening on IP:PORT` line.
+    fn start(mut command: std::process::Command) -> Self {
+        let mut child = command
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -1031,6 +1040,96 @@ pub fn a_second_signal_forces_the_exit(example: &std::path::Path) {
     let status = server.wait_exit();
     assert!(status.success(), "{status}");
     assert!(start.elapsed() < WAIT, "forced, not drained");
+}
+
+/// A command that runs `example` the way systemd's socket activation does:
+/// `fd` becomes descriptor 3, `LISTEN_FDS=1`, and `LISTEN_PID` is the
+/// example's own pid (`$$` of the shell it `exec`s from), or `pid` when given.
+///
+/// The descriptor travels as the shell's stdin, so no `unsafe` is needed to
+/// pass it across `exec`.
+#[cfg(unix)]
+fn socket_activated(
+    example: &std::path::Path,
+    fd: impl Into<std::process::Stdio>,
+    pid: Option<u32>,
+    args: &[&str],
+) -> std::process::Command {
+    let listen_pid = pid.map_or_else(|| "$$".to_owned(), |pid| pid.to_string());
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!(
+            "exec 3<&0 </dev/null; LISTEN_PID={listen_pid} LISTEN_FDS=1 exec \"$0\" \"$@\""
+        ))
+        .arg(example)
+        .args(args)
+        .stdin(fd);
+    command
+}
+
+/// systemd socket activation: the server adopts the listening socket it is
+/// handed as descriptor 3 instead of binding `--addr`, and serves on it.
+#[cfg(unix)]
+pub fn socket_activation_adopts_the_listener(example: &std::path::Path) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    let command = socket_activated(
+        example,
+        std::os::fd::OwnedFd::from(listener),
+        None,
+        &["--addr", "127.0.0.1:0"],
+    );
+    let server = Child::start(command);
+    assert_eq!(server.addr, addr, "serves on the socket it was handed");
+    one_request(addr, "activated").expect("served on the adopted socket");
+}
+
+/// `LISTEN_FDS` meant for another process (`LISTEN_PID` names it) is left
+/// alone: the server binds `--addr` as usual.
+#[cfg(unix)]
+pub fn socket_activation_is_for_the_named_process_only(example: &std::path::Path) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let handed = listener.local_addr().expect("local_addr");
+    let command = socket_activated(
+        example,
+        std::os::fd::OwnedFd::from(listener),
+        Some(std::process::id()),
+        &["--addr", "127.0.0.1:0"],
+    );
+    let server = Child::start(command);
+    assert_ne!(server.addr, handed, "binds its own address");
+    one_request(server.addr, "bound").expect("served on its own socket");
+}
+
+/// Descriptor 3 is not a socket: the server refuses to start, with an
+/// error, rather than serving something it does not understand.
+#[cfg(unix)]
+pub fn socket_activation_refuses_a_descriptor_that_is_not_a_socket(example: &std::path::Path) {
+    let file = std::fs::File::open(example).expect("open the example itself");
+    let mut child = socket_activated(example, file, None, &["--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let mut status = None;
+    wait_until("the server gives up", || {
+        status = child.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    let status = status.expect("exited");
+    assert!(!status.success(), "refuses to start: {status}");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stdout)
+        .expect("stdout");
+    assert!(
+        !stdout.contains("listening on"),
+        "never serves, printed {stdout:?}"
+    );
 }
 
 /// Whether process `pid` is running (a zombie is not).
