@@ -4,11 +4,19 @@
 # Installs the Python peers into a virtual environment (pip, retried 3 times;
 # a peer that cannot be installed fails the run, it is never skipped), then
 # runs the interop suite:
-#   - the native Autobahn runner against Python websockets' echo server,
-#     which must get exactly the official suite's verdicts
+#   - tests/interop.rs: the native Autobahn runner against Python websockets'
+#     echo server, which must get exactly the official suite's verdicts
 #     (conformance/autobahn/expected-websockets.json);
+#   - tests/interop_websockets.rs: websockets as a client of both reference
+#     servers (scripts/websockets_client.py), and as a server for
+#     adapter-core's WebSocket client on tokio and smol;
+#   - tests/interop_h11.rs: h11 as a live client of both reference servers
+#     (scripts/h11_client.py), and as a server (scripts/h11_server.py) for
+#     adapter-core's HTTP client on tokio and smol;
 #   - the HTTP/1.1 request vectors fed to h11, every disagreement with
 #     proto-http listed in conformance/vectors/http1/h11-differences.md.
+# The tests build the reference servers themselves (release, as the
+# autobahn CI stage does, so there they are already built).
 #
 # Usage: conformance/interop.sh      (from anywhere; honours CARGO_TARGET_DIR)
 # Env:   RAMPART_INTEROP_VENV        the virtual environment (default:
@@ -44,6 +52,9 @@ retry "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
 
 export RAMPART_INTEROP_PYTHON="$venv/bin/python"
 cd "$root"
-cargo test -p conformance --test interop -- --include-ignored --nocapture
+# One cargo call: the three binaries run one after the other (the Autobahn
+# run alone in its own), the tests inside each in parallel.
+cargo test -p conformance --no-fail-fast --test interop --test interop_websockets --test interop_h11 \
+    -- --include-ignored --nocapture
 "$venv/bin/python" "$here/scripts/h11_differential.py"
 echo "interop.sh: all interop checks passed"
