@@ -400,6 +400,12 @@ pub fn web_routes_answer_as_specified<R: Runtime>() {
     assert_eq!(c.get("/nowhere").status, 404);
     c.send(b"DELETE /stats HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nxx");
     assert_eq!(c.response().status, 405);
+    // RFC 9110 §10.1.1: the body is asked for with a 100 before it is sent.
+    c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+    assert_eq!(c.response().status, 100);
+    c.send(b"hi");
+    let echo = c.response();
+    assert_eq!((echo.status, &echo.body[..]), (200, &b"hi"[..]));
     assert_eq!(c.get("/echo").status, 426);
     assert_eq!(c.upgrade("/nowhere", "t", "").status, 404);
 

@@ -397,6 +397,16 @@ impl<H: WebHandler> WebService<H> {
                         slot.exchange.request = Some(request);
                         self.handler
                             .on_request(&mut slot.user, http_conn!(h, slot, conn));
+                        // RFC 9110 §10.1.1: a client that sent
+                        // `Expect: 100-continue` holds its body back until
+                        // a 100; unless the handler answered from the head,
+                        // ask for the body (and never fail for it).
+                        if h.conn.is_waiting_for_continue()
+                            && !slot.exchange.started
+                            && !slot.exchange.abandoned
+                        {
+                            let _ = h.conn.send_informational(proto_http::Response::new(100));
+                        }
                     }
                 }
                 HttpEvent::Data(chunk) if slot.upgrade.is_none() && !slot.exchange.abandoned => {
