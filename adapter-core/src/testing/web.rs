@@ -61,6 +61,7 @@ macro_rules! web_signal_tests {
     ($example:literal) => {
         $crate::web_signal_tests!(@each $example;
             web_sigterm_drains_websockets_and_requests,
+            web_sigterm_finishes_a_slow_response,
             web_reload_serves_every_request,
         );
     };
@@ -991,6 +992,80 @@ pub fn web_sigterm_drains_websockets_and_requests(example: &std::path::Path) {
     assert_eq!((answer.status, &answer.body[..]), (200, &b"helloworld"[..]));
     let status = server.wait_exit();
     assert!(status.success(), "{status}");
+}
+
+/// SIGTERM while a 12 MiB response is partly written to a client that
+/// reads it slowly (a small receive window, small reads, and a pause past
+/// the grace): new connections are refused from the signal on, yet the
+/// client receives every byte of the response, in order, then the
+/// connection closes, and the process exits 0 before the drain deadline.
+/// A connection with output still pending is not quiet, however long the
+/// grace has passed.
+pub fn web_sigterm_finishes_a_slow_response(example: &std::path::Path) {
+    const LEN: usize = 12 * 1024 * KIB;
+    const GRACE: Duration = Duration::from_millis(300);
+    const DRAIN: Duration = Duration::from_secs(8);
+    let grace = GRACE.as_millis().to_string();
+    let drain = DRAIN.as_millis().to_string();
+    let mut server = Child::spawn(example, &["--grace-ms", &grace, "--drain-ms", &drain]);
+    let bytes_out = || num(&stats_of(server.addr).expect("stats"), "bytes_out").expect("n");
+    let before = bytes_out();
+    // A small receive window: most of the response waits in the server.
+    let mut c = WireClient::connect_with(server.addr, None, Some(64 * KIB)).expect("connects");
+    let body: Vec<u8> = (0..251u8).cycle().take(LEN).collect();
+    c.send(format!("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {LEN}\r\n\r\n").as_bytes());
+    c.send(&body);
+    let head_end = loop {
+        if let Some(i) = c.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        assert!(
+            c.fill().expect("the response head") > 0,
+            "EOF before the head"
+        );
+    };
+    let head = String::from_utf8_lossy(&c.take(head_end).expect("head")).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+    assert!(
+        head.contains(&format!("Content-Length: {LEN}\r\n")),
+        "{head}"
+    );
+
+    // Small reads with pauses: the slow reader.
+    let mut received = std::mem::take(&mut c.buf);
+    let mut read_slowly = |c: &mut WireClient, until: usize| {
+        let mut chunk = vec![0; 16 * KIB];
+        while received.len() < until {
+            let n = c.stream.read(&mut chunk).expect("a read within the bound");
+            assert!(n > 0, "EOF after {} of {LEN} body bytes", received.len());
+            received.extend_from_slice(&chunk[..n]);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    read_slowly(&mut c, 1024 * KIB);
+    // The response is partly written: the server has not sent all of it.
+    let sent = bytes_out() - before;
+    assert!(sent < LEN as u64, "the server wrote {sent} bytes already");
+
+    server.signal("TERM");
+    let signalled = Instant::now();
+    wait_until("new connections are refused", || {
+        server.refuses_connections()
+    });
+    // The reader pauses past the grace, then takes the rest.
+    std::thread::sleep(2 * GRACE);
+    read_slowly(&mut c, LEN);
+    assert_eq!(received.len(), LEN, "no byte more than the body");
+    if let Some(at) = received.iter().zip(&body).position(|(a, b)| a != b) {
+        panic!("the body differs from byte {at} on");
+    }
+    c.expect_closed();
+    let status = server.wait_exit();
+    assert!(status.success(), "{status}");
+    assert!(
+        signalled.elapsed() < DRAIN,
+        "exited before the drain deadline"
+    );
 }
 
 /// Three consecutive reloads while four clients send requests
