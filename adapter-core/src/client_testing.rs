@@ -4,9 +4,10 @@
 //!
 //! The peers are tiny blocking servers on `std::net` threads bound to
 //! `127.0.0.1:0`, speaking through the server roles of the same proto
-//! machines (or raw bytes, to misbehave), so these tests depend on no server
-//! protocol of adapter-core. Every wait is bounded: reads have timeouts, and
-//! the client side runs under [`WAIT`].
+//! machines (or raw bytes, to misbehave), or our own server
+//! ([`WebService`], the reference server) where its behaviour is the
+//! point. Every wait is bounded: reads have timeouts, and the client side
+//! runs under [`WAIT`].
 //!
 //! ```ignore
 //! // adapter-tokio/tests/it/main.rs
@@ -27,9 +28,13 @@ use proto_core::{OriginPolicy, Side, Timer, Transmit};
 use proto_http::{Event as HttpEvent, Request, Response};
 use proto_ws::{Event as WsEvent, Violation};
 
-use crate::client::{ClientConfig, Connector, Error, Message};
+use crate::client::{
+    ClientConfig, Connector, Error, Fragment, FragmentError, Message, MessageKind,
+};
 use crate::runtime::{Runtime, Sleep};
-use crate::testing::WAIT;
+use crate::testing::{Running, WAIT, wait_until};
+use crate::web::{HttpConn, Outbound, WebHandler, WebService};
+use crate::{Conn, Server};
 
 /// Instantiates every generic client test for a runtime type.
 #[macro_export]
@@ -42,9 +47,15 @@ macro_rules! client_tests {
             ws_masked_frame_from_the_server_is_a_typed_error,
             ws_refused_handshake_is_a_typed_error,
             ws_handshake_timeout_against_a_silent_server,
+            ws_fragments_and_pongs_against_our_server,
+            ws_unsolicited_pong_reaches_the_server,
             http_get_and_post_reuse_one_connection,
             http_response_body_is_capped,
             http_request_on_a_fresh_connection,
+            http_expect_continue_waits_for_our_servers_100,
+            http_expect_continue_refused_from_the_head_sends_no_body,
+            http_expect_continue_refused_chunked_request_is_ended_and_reused,
+            http_expect_continue_sends_the_body_after_the_wait,
             connect_timeout_against_a_full_backlog,
             connect_refused_is_an_io_error,
         );
@@ -200,6 +211,12 @@ fn echo_ws(mut stream: TcpStream, leftover: &[u8]) -> Option<u16> {
                         ws.send_text(text).expect("echo");
                     }
                     WsEvent::Binary(data) => ws.send_binary(&data).expect("echo"),
+                    // Only unsolicited pongs arrive (this server sends no
+                    // ping): say what came.
+                    WsEvent::Pong(payload) => {
+                        let text = format!("pong {}", String::from_utf8_lossy(&payload));
+                        ws.send_text(&text).expect("answer");
+                    }
                     WsEvent::Closed { code, .. } => close_code = Some(code),
                     _ => {}
                 }
@@ -490,6 +507,134 @@ pub fn ws_handshake_timeout_against_a_silent_server<R: Runtime>() {
     server.join().expect("server thread");
 }
 
+/// Against the reference server's `/echo`: a text message in three pieces
+/// (the first ends inside a code point, a ping goes between pieces) and a
+/// binary one in three (one empty) come back whole; each misuse of the
+/// fragmentation rules is a typed error that sends nothing: a continuation
+/// with no message open, a new message (whole or first piece) while one
+/// is open, a text piece with an invalid byte, a final piece that leaves a
+/// code point unfinished. An unsolicited pong and the connection goes on;
+/// the server counts no protocol error.
+pub fn ws_fragments_and_pongs_against_our_server<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    let addr = server.addr;
+    run::<R, _, _>(|rt| async move {
+        let mut ws = Connector::new(rt)
+            .websocket(&ws_url(addr, "/echo"))
+            .await
+            .expect("handshake");
+        let refused = |result: Result<(), Error>, expected: FragmentError| match result {
+            Err(Error::Fragment(e)) if e == expected => {}
+            other => panic!("expected {expected:?}, got {other:?}"),
+        };
+        assert_send(ws.send_pong(b"unsolicited"))
+            .await
+            .expect("pong");
+        assert!(matches!(
+            ws.send_pong(&[0; 126]).await,
+            Err(Error::WsSend(proto_ws::SendError::ControlTooLong))
+        ));
+        refused(
+            ws.send_fragment(Fragment::Continuation, b"x", true).await,
+            FragmentError::NoMessageOpen,
+        );
+        assert_eq!(ws.open_message(), None);
+
+        // "h\u{e9}llo": the first piece ends inside the two bytes of "\u{e9}".
+        assert_send(ws.send_fragment(Fragment::Text, b"h\xc3", false))
+            .await
+            .expect("first piece");
+        assert_eq!(ws.open_message(), Some(MessageKind::Text));
+        let open = FragmentError::MessageOpen(MessageKind::Text);
+        refused(ws.send_text("another").await, open);
+        refused(ws.send_binary(b"another").await, open);
+        refused(ws.send_fragment(Fragment::Binary, b"b", true).await, open);
+        refused(ws.send_fragment(Fragment::Text, b"t", false).await, open);
+        ws.send_ping(b"between")
+            .await
+            .expect("a ping between pieces");
+        refused(
+            ws.send_fragment(Fragment::Continuation, b"\xff", false)
+                .await,
+            FragmentError::InvalidUtf8,
+        );
+        ws.send_fragment(Fragment::Continuation, b"\xa9ll", false)
+            .await
+            .expect("middle piece");
+        refused(
+            ws.send_fragment(Fragment::Continuation, b"o \xe2\x82", true)
+                .await,
+            FragmentError::InvalidUtf8,
+        );
+        ws.send_fragment(Fragment::Continuation, b"o", true)
+            .await
+            .expect("last piece");
+        assert_eq!(ws.open_message(), None);
+        let pong = ws.recv().await.expect("a message").expect("ok");
+        assert_eq!(pong, Message::Pong(Bytes::from_static(b"between")));
+        let text = ws.recv().await.expect("a message").expect("ok");
+        assert_eq!(text.as_text(), Some("h\u{e9}llo"));
+
+        let big: Vec<u8> = (0..251u8).cycle().take(300_000).collect();
+        let (first, rest) = big.split_at(100_000);
+        ws.send_fragment(Fragment::Binary, first, false)
+            .await
+            .expect("first piece");
+        ws.send_fragment(Fragment::Continuation, b"", false)
+            .await
+            .expect("an empty piece");
+        ws.send_fragment(Fragment::Continuation, rest, true)
+            .await
+            .expect("last piece");
+        let echoed = ws.recv().await.expect("a message").expect("ok");
+        assert_eq!(echoed, Message::Binary(Bytes::from(big)));
+        // A one-piece message is a whole message.
+        ws.send_fragment(Fragment::Text, "\u{20ac}".as_bytes(), true)
+            .await
+            .expect("one piece");
+        let one = ws.recv().await.expect("a message").expect("ok");
+        assert_eq!(one.as_text(), Some("\u{20ac}"));
+
+        ws.close(1000, "").await.expect("close");
+        while let Some(message) = ws.recv().await {
+            message.expect("a clean close");
+        }
+    });
+    let stats = server.handle.stats();
+    assert_eq!(
+        stats.protocol_errors,
+        [0; proto_core::ErrorKind::COUNT],
+        "{stats:?}"
+    );
+    assert_eq!(stats.ws_messages_in, 3, "{stats:?}");
+}
+
+/// An unsolicited pong reaches the server as a pong frame with its
+/// payload (the echo server answers what it got).
+pub fn ws_unsolicited_pong_reaches_the_server<R: Runtime>() {
+    let (addr, server) = serve_one(|mut stream| {
+        let leftover = accept_ws(&mut stream, None);
+        echo_ws(stream, &leftover)
+    });
+    run::<R, _, _>(|rt| async move {
+        let mut ws = Connector::new(rt)
+            .websocket(&ws_url(addr, "/"))
+            .await
+            .expect("handshake");
+        ws.send_pong(b"heartbeat").await.expect("pong");
+        let answer = ws.recv().await.expect("a message").expect("ok");
+        assert_eq!(answer.as_text(), Some("pong heartbeat"));
+        ws.send_pong(b"").await.expect("an empty pong");
+        let answer = ws.recv().await.expect("a message").expect("ok");
+        assert_eq!(answer.as_text(), Some("pong "));
+        ws.close(1000, "").await.expect("close");
+        while let Some(message) = ws.recv().await {
+            message.expect("a clean close");
+        }
+    });
+    assert_eq!(server.join().expect("server thread"), Some(1000));
+}
+
 // ---- HTTP ------------------------------------------------------------------
 
 /// GET and POST on one kept-alive connection.
@@ -562,6 +707,193 @@ pub fn http_request_on_a_fresh_connection<R: Runtime>() {
         ));
     });
     assert_eq!(server.join().expect("server thread"), 1);
+}
+
+/// A request asking `Expect: 100-continue`.
+fn expecting(method: &str, target: &str) -> Request {
+    let mut request = Request::new(method, target);
+    request
+        .headers_mut()
+        .append("Host", "127.0.0.1")
+        .append("Expect", "100-continue");
+    request
+}
+
+/// Against the reference server, which answers `100` to a request whose
+/// handler did not answer from the head: the body follows the `100` and is
+/// echoed, and the connection is reused. The continue timeout is longer
+/// than the whole test's bound, so only the `100` can release the body.
+pub fn http_expect_continue_waits_for_our_servers_100<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    let addr = server.addr;
+    run::<R, _, _>(|rt| async move {
+        let mut config = ClientConfig::default();
+        config.continue_timeout(3 * WAIT);
+        let mut http = Connector::with_config(rt, config)
+            .http(addr)
+            .await
+            .expect("connect");
+        let body: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+        let response = assert_send(http.request(expecting("POST", "/echo"), body.clone()))
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.body().as_ref(), &body[..]);
+        assert!(http.is_reusable());
+        let response = http.request(get("/nowhere"), "").await.expect("get");
+        assert_eq!(response.status(), 404);
+        let response = http
+            .request(expecting("POST", "/echo"), "again")
+            .await
+            .expect("post");
+        assert_eq!(response.body().as_ref(), b"again");
+    });
+    let stats = server.handle.stats();
+    assert_eq!(stats.http_requests, 3, "{stats:?}");
+}
+
+/// A [`WebHandler`]: `/refuse` is answered `413` from the head, before any
+/// body; anything else echoes the body.
+struct Gate;
+
+impl WebHandler for Gate {
+    type Context = Vec<u8>;
+
+    fn on_connect(&self, _conn: &mut Conn<'_, Outbound>) -> Vec<u8> {
+        Vec::new()
+    }
+
+    fn on_request(&self, body: &mut Vec<u8>, http: &mut HttpConn<'_, '_>) {
+        body.clear();
+        if http.request().target() == "/refuse" {
+            let _ = http.respond_with(413, "text/plain", "too large\n");
+        }
+    }
+
+    fn on_request_body(&self, body: &mut Vec<u8>, _http: &mut HttpConn<'_, '_>, chunk: Bytes) {
+        body.extend_from_slice(&chunk);
+    }
+
+    fn on_request_end(&self, body: &mut Vec<u8>, http: &mut HttpConn<'_, '_>) {
+        if !http.is_responded() {
+            let _ = http.respond_with(200, "application/octet-stream", std::mem::take(body));
+        }
+    }
+}
+
+/// Our server refuses a 1 MiB upload from its head with `413` (and, its
+/// body never read, closes): the client returns the `413` without sending
+/// a byte of the body, and the connection is not reusable. The server read
+/// only the head.
+pub fn http_expect_continue_refused_from_the_head_sends_no_body<R: Runtime>() {
+    let server = Running::start::<R, _>(Server::builder(WebService::new(Gate)));
+    let addr = server.addr;
+    run::<R, _, _>(|rt| async move {
+        let mut config = ClientConfig::default();
+        config.continue_timeout(3 * WAIT);
+        let mut http = Connector::with_config(rt, config)
+            .http(addr)
+            .await
+            .expect("connect");
+        let response = http
+            .request(expecting("PUT", "/refuse"), vec![b'u'; 1 << 20])
+            .await
+            .expect("the refusal");
+        assert_eq!(response.status(), 413);
+        assert_eq!(response.body().as_ref(), b"too large\n");
+        assert!(!http.is_reusable());
+        assert!(matches!(
+            http.request(get("/"), "").await,
+            Err(Error::Closed)
+        ));
+    });
+    wait_until("the connection is closed", || {
+        server.handle.stats().active == 0
+    });
+    let stats = server.handle.stats();
+    assert_eq!(stats.http_requests, 1, "{stats:?}");
+    assert!(stats.bytes_in < 1024, "only the head was sent: {stats:?}");
+}
+
+/// A server that refuses a chunked upload from its head and keeps the
+/// connection: the request is ended with an empty last chunk instead of
+/// its body, and the connection serves the next request.
+pub fn http_expect_continue_refused_chunked_request_is_ended_and_reused<R: Runtime>() {
+    let (addr, server) = serve_one(|mut stream| {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut read_until = |stream: &mut TcpStream, seen: &mut Vec<u8>, end: &[u8]| {
+            while !seen.windows(end.len()).any(|w| w == end) {
+                let n = read_some(stream, &mut buf);
+                assert!(
+                    n > 0,
+                    "closed early, after {:?}",
+                    String::from_utf8_lossy(seen)
+                );
+                seen.extend_from_slice(&buf[..n]);
+            }
+        };
+        read_until(&mut stream, &mut seen, b"\r\n\r\n");
+        stream
+            .write_all(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
+            .expect("write");
+        // The empty last chunk ends the upload, then the next request.
+        let next = b"\r\n\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        read_until(&mut stream, &mut seen, next);
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext")
+            .expect("write");
+        String::from_utf8(seen).expect("ascii")
+    });
+    run::<R, _, _>(|rt| async move {
+        let mut config = ClientConfig::default();
+        config.continue_timeout(3 * WAIT);
+        let mut http = Connector::with_config(rt, config)
+            .http(addr)
+            .await
+            .expect("connect");
+        let mut upload = expecting("POST", "/upload");
+        upload.headers_mut().append("Transfer-Encoding", "chunked");
+        let response = http
+            .request(upload, vec![b'~'; 100_000])
+            .await
+            .expect("the refusal");
+        assert_eq!(response.status(), 417);
+        assert!(http.is_reusable());
+        let response = http.request(get("/next"), "").await.expect("get");
+        assert_eq!(response.body().as_ref(), b"next");
+    });
+    let seen = server.join().expect("server thread");
+    assert!(seen.starts_with("POST /upload HTTP/1.1\r\n"), "{seen}");
+    assert!(!seen.contains('~'), "no byte of the body: {seen}");
+}
+
+/// A server that never answers `100` (the proto-http server role does not
+/// by itself): the body goes after the continue timeout, and is echoed.
+pub fn http_expect_continue_sends_the_body_after_the_wait<R: Runtime>() {
+    let (addr, server) = serve_one(serve_http);
+    let wait = Duration::from_millis(300);
+    let elapsed = run::<R, _, _>(|rt| async move {
+        let mut config = ClientConfig::default();
+        config.continue_timeout(wait);
+        let mut http = Connector::with_config(rt, config)
+            .http(addr)
+            .await
+            .expect("connect");
+        let start = Instant::now();
+        let response = http
+            .request(expecting("POST", "/echo"), "late body")
+            .await
+            .expect("post");
+        let elapsed = start.elapsed();
+        assert_eq!(response.body().as_ref(), b"late body");
+        assert!(http.is_reusable());
+        let response = http.request(get("/"), "").await.expect("get");
+        assert_eq!(response.body().as_ref(), b"hello");
+        elapsed
+    });
+    assert!(elapsed >= wait, "{elapsed:?}");
+    assert_eq!(server.join().expect("server thread"), 2);
 }
 
 // ---- Connect -----------------------------------------------------------------

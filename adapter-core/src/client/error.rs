@@ -53,6 +53,9 @@ pub enum Error {
     /// A WebSocket command the machine refused (local misuse), such as a
     /// send after the close started or an invalid close code.
     WsSend(proto_ws::SendError),
+    /// A message sent in pieces broke the fragmentation rules (RFC 6455
+    /// §5.4) or, for text, UTF-8 (local misuse); nothing was sent.
+    Fragment(FragmentError),
     /// A configuration the machines refuse.
     Config(ConfigError),
     /// A URL this client cannot use.
@@ -78,6 +81,7 @@ impl fmt::Display for Error {
             Self::Closed => f.write_str("connection closed"),
             Self::HttpSend(e) => write!(f, "cannot send request: {e}"),
             Self::WsSend(e) => write!(f, "cannot send: {e}"),
+            Self::Fragment(e) => write!(f, "cannot send fragment: {e}"),
             Self::Config(e) => write!(f, "invalid configuration: {e}"),
             Self::Url(e) => write!(f, "invalid url: {e}"),
         }
@@ -93,6 +97,7 @@ impl std::error::Error for Error {
             Self::Handshake(e) => Some(e),
             Self::HttpSend(e) => Some(e),
             Self::WsSend(e) => Some(e),
+            Self::Fragment(e) => Some(e),
             Self::Config(e) => Some(e),
             Self::Url(e) => Some(e),
             Self::TimedOut(_) | Self::Closed => None,
@@ -105,6 +110,48 @@ impl From<io::Error> for Error {
         Self::Io(e)
     }
 }
+
+/// Why [`WsClient::send_fragment`](crate::client::WsClient::send_fragment)
+/// (or a whole message while a fragmented one is open) was refused. Nothing
+/// was sent and the connection is unchanged.
+///
+/// ```
+/// use adapter_core::client::{FragmentError, MessageKind};
+/// let e = FragmentError::MessageOpen(MessageKind::Text);
+/// assert_eq!(e.to_string(), "a text message is still open");
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FragmentError {
+    /// A continuation with no message open: a message starts with a text
+    /// or binary fragment (RFC 6455 §5.4).
+    NoMessageOpen,
+    /// A new message (a text or binary first fragment, or a whole message)
+    /// while a message of this kind is still open: end it first with a
+    /// continuation that has `fin` set (RFC 6455 §5.4).
+    MessageOpen(proto_ws::MessageKind),
+    /// The pieces of a text message are not UTF-8 (RFC 6455 §5.6, §8.1): a
+    /// piece may end inside a code point, but no byte may be invalid and
+    /// the final piece must complete the last code point.
+    InvalidUtf8,
+}
+
+impl fmt::Display for FragmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoMessageOpen => f.write_str("continuation with no message open"),
+            Self::MessageOpen(proto_ws::MessageKind::Text) => {
+                f.write_str("a text message is still open")
+            }
+            Self::MessageOpen(proto_ws::MessageKind::Binary) => {
+                f.write_str("a binary message is still open")
+            }
+            Self::InvalidUtf8 => f.write_str("text is not utf-8"),
+        }
+    }
+}
+
+impl std::error::Error for FragmentError {}
 
 /// A machine configuration that cannot work.
 #[non_exhaustive]

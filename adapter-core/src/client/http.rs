@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use proto_http::{Event, Headers, Request, Response, State};
@@ -94,8 +95,11 @@ pub struct HttpClient<R: Runtime> {
     io: Transport<R>,
     http: proto_http::Connection,
     /// A request was started and not finished: a dropped future left the
-    /// exchange in an unknown place, so the connection is unusable.
+    /// exchange in an unknown place, or a body refused from the head could
+    /// not be cut short, so the connection is unusable.
     in_flight: bool,
+    /// How long a body waits for `100 (Continue)`.
+    continue_timeout: Duration,
 }
 
 impl<R: Runtime> fmt::Debug for HttpClient<R> {
@@ -108,11 +112,16 @@ impl<R: Runtime> fmt::Debug for HttpClient<R> {
 }
 
 impl<R: Runtime> HttpClient<R> {
-    pub(super) fn new(io: Transport<R>, http: proto_http::Connection) -> Self {
+    pub(super) fn new(
+        io: Transport<R>,
+        http: proto_http::Connection,
+        continue_timeout: Duration,
+    ) -> Self {
         Self {
             io,
             http,
             in_flight: false,
+            continue_timeout,
         }
     }
 
@@ -130,6 +139,23 @@ impl<R: Runtime> HttpClient<R> {
     /// `PUT` or `PATCH`). Interim 1xx responses are skipped. A `101` or a
     /// successful `CONNECT` ends the exchange with an empty body, and the
     /// connection is not reusable for HTTP after it.
+    ///
+    /// # `Expect: 100-continue`
+    ///
+    /// When the request carries `Expect: 100-continue` and the body is not
+    /// empty, the head goes first and the body is held back (RFC 9110
+    /// §10.1.1) until one of:
+    ///
+    /// - the server's `100 (Continue)`: the body follows;
+    /// - [`ClientConfig::continue_timeout`](super::ClientConfig::continue_timeout)
+    ///   passes (default 1 s) with no answer: the body is sent anyway, as
+    ///   the RFC allows, since a server may not know the expectation;
+    /// - a final response: the body is never sent, and that response is
+    ///   returned. The connection is then reusable only if the server keeps
+    ///   it open and the framing lets the request end without its body (a
+    ///   chunked request is ended with an empty last chunk); a
+    ///   `Content-Length` request cannot be ended short, so the connection
+    ///   is not reusable ([`is_reusable`](Self::is_reusable) is false).
     ///
     /// # Errors
     ///
@@ -154,6 +180,17 @@ impl<R: Runtime> HttpClient<R> {
     /// request.headers_mut().append("Host", "127.0.0.1:8080");
     /// let response = http.request(request, "hello").await?;
     /// assert_eq!(response.body().as_ref(), b"hello");
+    ///
+    /// // The body waits for the server's 100 (at most 1 s by default).
+    /// let mut upload = Request::new("PUT", "/big");
+    /// upload
+    ///     .headers_mut()
+    ///     .append("Host", "127.0.0.1:8080")
+    ///     .append("Expect", "100-continue");
+    /// let response = http.request(upload, vec![0u8; 1 << 20]).await?;
+    /// if response.status() == 413 {
+    ///     // Refused from the head: the megabyte was never sent.
+    /// }
     /// # Ok(()) }
     /// ```
     pub async fn request(
@@ -173,28 +210,51 @@ impl<R: Runtime> HttpClient<R> {
                 .headers_mut()
                 .append("Content-Length", body.len().to_string());
         }
+        let expects_continue =
+            !body.is_empty() && request.headers().has_token("expect", "100-continue");
         self.http.send_request(request).map_err(Error::HttpSend)?;
         self.in_flight = true;
-        if !body.is_empty() {
-            self.http.send_body(body).map_err(Error::HttpSend)?;
-        }
-        self.http.finish().map_err(Error::HttpSend)?;
-        let response = self.read_response().await;
-        if response.is_ok() {
-            self.in_flight = false;
-        }
-        response
+        let withheld = if expects_continue {
+            Some(body)
+        } else {
+            send_rest(&mut self.http, body)?;
+            None
+        };
+        self.read_response(withheld).await
     }
 
-    async fn read_response(&mut self) -> Result<HttpResponse, Error> {
+    /// Reads the response to the request sent; `withheld` is a body that
+    /// waits for a `100 (Continue)` or the continue timeout. The request is
+    /// no longer in flight once the response is complete and the request
+    /// ended.
+    async fn read_response(&mut self, mut withheld: Option<Bytes>) -> Result<HttpResponse, Error> {
         let mut head: Option<Response> = None;
         let mut body = BytesMut::new();
         let mut single: Option<Bytes> = None;
-        poll_fn(|cx| {
+        let mut wait = withheld.as_ref().and_then(|_| {
+            Instant::now()
+                .checked_add(self.continue_timeout)
+                .map(|at| self.io.deadline(at))
+        });
+        // A final response came first: the body is never sent.
+        let mut refused = false;
+        let response = poll_fn(|cx| {
             for _ in 0..MAX_ROUNDS {
                 while let Some(event) = self.http.poll_event() {
                     match event {
-                        Event::Response(response) => head = Some(response.into_owned()),
+                        Event::Informational(interim) if interim.status() == 100 => {
+                            if let Some(rest) = withheld.take() {
+                                wait = None;
+                                send_rest(&mut self.http, rest)?;
+                            }
+                        }
+                        Event::Response(response) => {
+                            if withheld.take().is_some() {
+                                wait = None;
+                                refused = true;
+                            }
+                            head = Some(response.into_owned());
+                        }
                         Event::Data(data) => {
                             // One piece stays a view of the receive buffer;
                             // more are gathered into one.
@@ -227,7 +287,7 @@ impl<R: Runtime> HttpClient<R> {
                         }
                         Event::TimedOut(timer) => return Poll::Ready(Err(Error::TimedOut(timer))),
                         Event::Closed => return Poll::Ready(Err(Error::Closed)),
-                        // 1xx heads before the final one.
+                        // Other 1xx heads before the final one.
                         _ => {}
                     }
                 }
@@ -240,6 +300,13 @@ impl<R: Runtime> HttpClient<R> {
                 if self.io.is_dead() || self.http.is_closed() {
                     return Poll::Ready(Err(Error::Closed));
                 }
+                // No answer to the expectation in time: send the body.
+                if wait.as_mut().is_some_and(|w| w.poll_expired(cx)) {
+                    wait = None;
+                    if let Some(rest) = withheld.take() {
+                        send_rest(&mut self.http, rest)?;
+                    }
+                }
                 match self.io.poll_round(cx, &mut self.http) {
                     Ok(true) => {}
                     Ok(false) => return Poll::Pending,
@@ -249,8 +316,24 @@ impl<R: Runtime> HttpClient<R> {
             cx.waker().wake_by_ref();
             Poll::Pending
         })
-        .await
+        .await?;
+        // Refused from the head: end the request without its body where its
+        // framing allows (an empty last chunk) and the server reads on;
+        // otherwise the connection stays unusable.
+        let ended = !refused || (!self.http.is_closed() && self.http.finish().is_ok());
+        if ended {
+            self.in_flight = false;
+        }
+        Ok(response)
     }
+}
+
+/// Queues the request's body, if any, and ends it.
+fn send_rest(http: &mut proto_http::Connection, body: Bytes) -> Result<(), Error> {
+    if !body.is_empty() {
+        http.send_body(body).map_err(Error::HttpSend)?;
+    }
+    http.finish().map_err(Error::HttpSend)
 }
 
 fn finish(

@@ -114,6 +114,11 @@ impl<R: Runtime> Transport<R> {
         self.alarm.forget();
     }
 
+    /// A deadline at `at` on this transport's runtime.
+    pub(super) fn deadline(&self, at: Instant) -> Deadline<R::Sleep> {
+        Deadline::new(&self.rt, at)
+    }
+
     /// Output taken from the machine and not yet written.
     pub(super) fn backlog(&self) -> usize {
         self.outbox.backlog()

@@ -13,7 +13,9 @@
 //!   the handshake timeout is the HTTP machine's response-head deadline
 //!   ([`ClientConfig::handshake_timeout`], default 30 s,
 //!   [`Timer::Handshake`]); the write-stall timeout is the adapter's (30 s,
-//!   as the server's); WebSocket idle, ping and close timeouts are the
+//!   as the server's); a request body sent with `Expect: 100-continue`
+//!   waits for the `100` at most [`ClientConfig::continue_timeout`]
+//!   (default 1 s); WebSocket idle, ping and close timeouts are the
 //!   WebSocket machine's.
 //! - **Limits**: those of [`proto_http::Config`] (head size, field count,
 //!   response body size) and [`proto_ws::Config`] (frame and message size,
@@ -73,10 +75,10 @@ use proto_ws::MaskSource;
 use proto_ws::handshake::ClientHandshake;
 
 pub use entropy::OsMasks;
-pub use error::{ConfigError, Error, UrlError};
+pub use error::{ConfigError, Error, FragmentError, UrlError};
 pub use http::{HttpClient, HttpResponse};
 pub use url::{Scheme, Url};
-pub use ws::{Message, WsClient};
+pub use ws::{Fragment, Message, WsClient};
 
 /// The request and field types [`HttpClient::request`] takes, so users of
 /// the runtime crates need no direct proto-http dependency.
@@ -91,6 +93,8 @@ use io::{Deadline, Transport};
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`ClientConfig::write_timeout`]: 30 s, the server's default.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default [`ClientConfig::continue_timeout`]: 1 s.
+pub const DEFAULT_CONTINUE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Settings of the connections a [`Connector`] opens.
 ///
@@ -115,6 +119,7 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ClientConfig {
     connect_timeout: Duration,
     write_timeout: Duration,
+    continue_timeout: Duration,
     http: proto_http::Config,
     ws: proto_ws::Config,
     protocols: Vec<String>,
@@ -126,6 +131,7 @@ impl Default for ClientConfig {
         Self {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
+            continue_timeout: DEFAULT_CONTINUE_TIMEOUT,
             http: proto_http::Config::default(),
             ws: proto_ws::Config::default(),
             protocols: Vec::new(),
@@ -153,6 +159,22 @@ impl ClientConfig {
     /// Default 30 s ([`DEFAULT_WRITE_TIMEOUT`], the server's default).
     pub fn write_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.write_timeout = timeout;
+        self
+    }
+
+    /// How long a request with `Expect: 100-continue` holds its body back
+    /// waiting for the server's `100 (Continue)` before sending it anyway
+    /// (RFC 9110 §10.1.1: a client need not wait indefinitely, since a
+    /// server or intermediary may not answer `100`).
+    ///
+    /// Default 1 s ([`DEFAULT_CONTINUE_TIMEOUT`]), the usual choice (curl
+    /// waits 1 s): long enough for a server's answer to the head over most
+    /// links, short enough that a server that never says `100` costs a
+    /// request only that much. `Duration::MAX` waits for the `100` or a
+    /// final response only (the handshake timeout still bounds the head).
+    /// See [`HttpClient::request`].
+    pub fn continue_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.continue_timeout = timeout;
         self
     }
 
@@ -393,7 +415,7 @@ impl<R: Runtime> Connector<R> {
         let machine = self.http_machine()?;
         let stream = self.connect(addr).await?;
         let io = Transport::new(self.rt.clone(), stream, self.config.write_timeout);
-        Ok(HttpClient::new(io, machine))
+        Ok(HttpClient::new(io, machine, self.config.continue_timeout))
     }
 
     /// One request on a new connection to an `http://` URL whose host is an

@@ -10,7 +10,7 @@ use proto_http::Event as HttpEvent;
 use proto_ws::handshake::{ClientHandshake, Negotiated};
 use proto_ws::{Event, MessageKind, SendError};
 
-use super::error::Error;
+use super::error::{Error, FragmentError};
 use super::io::{MAX_ROUNDS, Transport};
 use crate::runtime::Runtime;
 
@@ -68,6 +68,27 @@ impl Message {
     }
 }
 
+/// Which frame of a message sent in pieces
+/// ([`WsClient::send_fragment`]): the first names the message's kind (a
+/// text or binary opcode), every later one is a continuation (opcode 0),
+/// and the message ends with the piece sent with `fin` set (RFC 6455
+/// §5.4).
+///
+/// ```
+/// use adapter_core::client::Fragment;
+/// assert_ne!(Fragment::Text, Fragment::Continuation);
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fragment {
+    /// The first piece of a text message (opcode 0x1).
+    Text,
+    /// The first piece of a binary message (opcode 0x2).
+    Binary,
+    /// A later piece of the open message (opcode 0x0).
+    Continuation,
+}
+
 /// One WebSocket client connection, opened by
 /// [`Connector::websocket`](super::Connector::websocket).
 ///
@@ -102,6 +123,16 @@ pub struct WsClient<R: Runtime> {
     /// A failure to report from the next `recv`, after the events queued
     /// before it.
     error: Option<Error>,
+    /// The message being sent in pieces, if one is open.
+    sending: Option<Sending>,
+}
+
+/// A message open in [`WsClient::send_fragment`].
+#[derive(Debug, Clone, Copy)]
+struct Sending {
+    kind: MessageKind,
+    /// For text: the start of a code point the last piece left unfinished.
+    tail: Utf8Tail,
 }
 
 impl<R: Runtime> fmt::Debug for WsClient<R> {
@@ -120,6 +151,15 @@ enum Command<'a> {
     Text(&'a str),
     Binary(&'a [u8]),
     Ping(&'a [u8]),
+    Pong(&'a [u8]),
+    /// A piece of a message, checked against the open message already:
+    /// what is open once it is queued.
+    Piece {
+        kind: MessageKind,
+        data: &'a [u8],
+        fin: bool,
+        then: Option<Sending>,
+    },
     Close(u16, &'a str),
     Flush,
 }
@@ -131,6 +171,7 @@ impl<R: Runtime> WsClient<R> {
             ws,
             negotiated,
             error: None,
+            sending: None,
         }
     }
 
@@ -155,8 +196,10 @@ impl<R: Runtime> WsClient<R> {
     ///
     /// [`Error::WsSend`] when the connection is no longer open (a close
     /// started, a failure) or the message can never fit the send buffer;
-    /// [`Error::Io`] or [`Error::TimedOut`]`(WriteStall)` when the socket
-    /// failed.
+    /// [`Error::Fragment`]`(`[`MessageOpen`](FragmentError::MessageOpen)`)`
+    /// while a message sent with [`send_fragment`](Self::send_fragment) is
+    /// still open; [`Error::Io`] or [`Error::TimedOut`]`(WriteStall)` when
+    /// the socket failed.
     ///
     /// # Cancel safety
     ///
@@ -211,6 +254,110 @@ impl<R: Runtime> WsClient<R> {
     /// ```
     pub async fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.command(Command::Ping(payload)).await
+    }
+
+    /// Sends an unsolicited pong (RFC 6455 §5.5.3, at most 125 bytes): a
+    /// one-way heartbeat that the server does not answer. Pongs to the
+    /// server's pings are sent automatically; this is not needed for them.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_ping`](Self::send_ping).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send_text`](Self::send_text).
+    ///
+    /// ```no_run
+    /// # async fn f<R: adapter_core::Runtime>(ws: &mut adapter_core::client::WsClient<R>) -> Result<(), adapter_core::client::Error> {
+    /// ws.send_pong(b"still here").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.command(Command::Pong(payload)).await
+    }
+
+    /// Sends one piece of a message sent in pieces (RFC 6455 §5.4): the
+    /// first piece is [`Fragment::Text`] or [`Fragment::Binary`], every
+    /// later one [`Fragment::Continuation`], and `fin` on a piece ends the
+    /// message (a first piece with `fin` set is a whole message). Like
+    /// [`send_text`](Self::send_text), it waits while the send buffer is
+    /// full and until the socket has taken the piece.
+    ///
+    /// Pings, pongs and a close may be sent between pieces; other messages
+    /// must wait until the open one is ended. A text message's pieces must
+    /// add up to UTF-8: a piece may end inside a code point, the final one
+    /// may not, and a piece is refused at the first invalid byte (the
+    /// server would fail the connection with 1007). With
+    /// [`proto_ws::Config::send_fragment_size`] set, a piece longer than it
+    /// goes out as several frames.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Fragment`] with nothing sent:
+    /// [`NoMessageOpen`](FragmentError::NoMessageOpen) for a continuation
+    /// with no message open,
+    /// [`MessageOpen`](FragmentError::MessageOpen) for a first piece while
+    /// a message is open, [`InvalidUtf8`](FragmentError::InvalidUtf8) for a
+    /// text piece that breaks UTF-8. Otherwise as
+    /// [`send_text`](Self::send_text).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send_text`](Self::send_text): a piece is queued whole or not at
+    /// all, and the message is open (or ended) exactly as far as the pieces
+    /// queued say.
+    ///
+    /// ```no_run
+    /// use adapter_core::client::Fragment;
+    /// # async fn f<R: adapter_core::Runtime>(ws: &mut adapter_core::client::WsClient<R>) -> Result<(), adapter_core::client::Error> {
+    /// // "héllo" in three frames; the first ends inside "é".
+    /// ws.send_fragment(Fragment::Text, b"h\xc3", false).await?;
+    /// ws.send_ping(b"between pieces").await?;
+    /// ws.send_fragment(Fragment::Continuation, b"\xa9ll", false).await?;
+    /// ws.send_fragment(Fragment::Continuation, b"o", true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_fragment(
+        &mut self,
+        fragment: Fragment,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), Error> {
+        let (kind, tail) = match (fragment, self.sending) {
+            (Fragment::Continuation, None) => {
+                return Err(Error::Fragment(FragmentError::NoMessageOpen));
+            }
+            (Fragment::Continuation, Some(open)) => (open.kind, open.tail),
+            (Fragment::Text | Fragment::Binary, Some(open)) => {
+                return Err(Error::Fragment(FragmentError::MessageOpen(open.kind)));
+            }
+            (Fragment::Text, None) => (MessageKind::Text, Utf8Tail::default()),
+            (Fragment::Binary, None) => (MessageKind::Binary, Utf8Tail::default()),
+        };
+        let tail = match kind {
+            MessageKind::Text => tail
+                .after(data)
+                .filter(|tail| !fin || tail.is_empty())
+                .ok_or(Error::Fragment(FragmentError::InvalidUtf8))?,
+            MessageKind::Binary => tail,
+        };
+        let then = (!fin).then_some(Sending { kind, tail });
+        self.command(Command::Piece {
+            kind,
+            data,
+            fin,
+            then,
+        })
+        .await
+    }
+
+    /// The kind of the message open in
+    /// [`send_fragment`](Self::send_fragment), if one is: its next piece
+    /// must be a [`Fragment::Continuation`].
+    #[must_use]
+    pub fn open_message(&self) -> Option<MessageKind> {
+        self.sending.map(|open| open.kind)
     }
 
     /// Starts the close handshake (RFC 6455 §7.1.2) with `code` and
@@ -337,6 +484,9 @@ impl<R: Runtime> WsClient<R> {
     }
 
     async fn command(&mut self, command: Command<'_>) -> Result<(), Error> {
+        if let (Command::Text(_) | Command::Binary(_), Some(open)) = (command, self.sending) {
+            return Err(Error::Fragment(FragmentError::MessageOpen(open.kind)));
+        }
         let mut queued = matches!(command, Command::Flush);
         poll_fn(|cx| {
             for _ in 0..MAX_ROUNDS {
@@ -380,8 +530,71 @@ impl<R: Runtime> WsClient<R> {
             Command::Text(text) => self.ws.send_text(text),
             Command::Binary(data) => self.ws.send_binary(data),
             Command::Ping(payload) => self.ws.send_ping(payload),
+            Command::Pong(payload) => self.ws.send_pong(payload),
+            Command::Piece {
+                kind,
+                data,
+                fin,
+                then,
+            } => {
+                self.ws.send_data(kind, data, fin)?;
+                self.sending = then;
+                Ok(())
+            }
             Command::Close(code, reason) => self.ws.close(Instant::now(), code, reason),
             Command::Flush => Ok(()),
+        }
+    }
+}
+
+/// Where a text message sent in pieces stands in UTF-8: the bytes of a
+/// code point the last piece began and did not finish (at most 3).
+#[derive(Debug, Clone, Copy, Default)]
+struct Utf8Tail {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Utf8Tail {
+    fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    /// The tail once `piece` follows, or `None` when a byte is invalid.
+    fn after(self, piece: &[u8]) -> Option<Self> {
+        let mut rest = piece;
+        if !self.is_empty() {
+            // Finish the code point begun before, a byte at a time.
+            let mut head = self;
+            loop {
+                match std::str::from_utf8(&head.bytes[..head.len]) {
+                    Ok(_) => break,
+                    Err(e) if e.error_len().is_some() => return None,
+                    Err(_) => {
+                        let Some((&byte, more)) = rest.split_first() else {
+                            return Some(head);
+                        };
+                        if head.len == head.bytes.len() {
+                            // Unreachable: 4 bytes are a code point or invalid.
+                            return None;
+                        }
+                        head.bytes[head.len] = byte;
+                        head.len += 1;
+                        rest = more;
+                    }
+                }
+            }
+        }
+        match std::str::from_utf8(rest) {
+            Ok(_) => Some(Self::default()),
+            Err(e) if e.error_len().is_some() => None,
+            Err(e) => {
+                let unfinished = &rest[e.valid_up_to()..];
+                let mut tail = Self::default();
+                tail.bytes[..unfinished.len()].copy_from_slice(unfinished);
+                tail.len = unfinished.len();
+                Some(tail)
+            }
         }
     }
 }
@@ -428,4 +641,48 @@ pub(super) async fn handshake<R: Runtime>(
         Poll::Pending
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utf8Tail;
+
+    /// Checks `pieces` in order: `None` at the first invalid byte, else
+    /// whether the last left a code point unfinished.
+    fn check(pieces: &[&[u8]]) -> Option<bool> {
+        let mut tail = Utf8Tail::default();
+        for piece in pieces {
+            tail = tail.after(piece)?;
+        }
+        Some(!tail.is_empty())
+    }
+
+    /// RFC 6455 §5.6: text split anywhere, even inside a code point, adds up.
+    #[test]
+    fn rfc6455_5_6_text_split_at_every_pair_of_offsets() {
+        let text = "a\u{e9}\u{20ac}\u{1f600}z".as_bytes();
+        for i in 0..=text.len() {
+            for j in i..=text.len() {
+                let pieces = [&text[..i], &text[i..j], &text[j..]];
+                assert_eq!(check(&pieces), Some(false), "split at {i} and {j}");
+            }
+        }
+        assert_eq!(check(&[&text[..2]]), Some(true), "inside \u{e9}");
+        assert_eq!(check(&[b"\xf0", b"\x9f", b"\x98"]), Some(true));
+    }
+
+    /// RFC 3629 §3: a bad byte is refused where it is, whichever piece.
+    #[test]
+    fn rfc6455_8_1_invalid_utf8_is_refused() {
+        for pieces in [
+            &[&b"\xc3"[..], b"("][..],
+            &[b"\xc0\x80"],
+            &[b"\xed", b"\xa0\x80"],
+            &[b"\xf4\x90\x80\x80"],
+            &[b"ok", b"\xff"],
+            &[b"\xe2\x82", b"\xe2"],
+        ] {
+            assert_eq!(check(pieces), None, "{pieces:?}");
+        }
+    }
 }
