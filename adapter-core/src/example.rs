@@ -1,6 +1,8 @@
 //! The runtime crates' examples, written once: the reference server
 //! ([`reference_server`], DESIGN.md "The reference server"; the
-//! `tokio-server` and `smol-server` examples), and the `text-protocol`
+//! `tokio-server` and `smol-server` examples), the Autobahn|Testsuite client
+//! ([`autobahn_client`]; the `autobahn-client` and `smol-autobahn-client`
+//! examples, tested by `conformance autobahn`), and the `text-protocol`
 //! example ([`text_protocol`]): Workerman's
 //! newline-delimited [`text`](crate::text) protocol, where each line is
 //! echoed and a line `all MESSAGE` goes to every connection.
@@ -125,5 +127,10 @@ pub fn text_protocol<R: Runtime>() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+mod autobahn_client;
 mod reference;
+pub use autobahn_client::{
+    AUTOBAHN_DEFAULT_URL, AutobahnOptions, AutobahnRun, autobahn_client, autobahn_client_config,
+    run_autobahn,
+};
 pub use reference::{CHAT_PAGE, Reference, ReferenceContext, ReferenceOptions, reference_server};

@@ -4,7 +4,9 @@
 //! Not published. What is here now:
 //!
 //! - [`autobahn`]: the native Autobahn|Testsuite runner (sections 1 to 10,
-//!   no Docker, no Python): the `conformance autobahn` command;
+//!   no Docker, no Python), as the suite's fuzzing client (testing servers)
+//!   and as its fuzzing server (testing clients): the `conformance autobahn`
+//!   command;
 //! - [`catalogue`]: the Autobahn case ids of sections 1 to 10;
 //! - [`report`]: reading an Autobahn `index.json` and checking it against the
 //!   committed `autobahn/expected-*.json` (the `autobahn-check` binary);

@@ -1,28 +1,33 @@
 //! The native Autobahn|Testsuite runner: sections 1 to 10 without Docker
-//! or Python.
+//! or Python, in both of the suite's roles.
 //!
 //! - [`wire`]: our own frame writer and strict frame reader, independent
 //!   of proto-ws, so the runner can send malformed frames and judge the
 //!   peer strictly;
 //! - [`cases`]: the 301 cases as data, from the suite's case descriptions;
-//! - [`client`]: the fuzzing client (tests servers) and its verdicts;
+//! - [`session`]: one case played over an open connection, as client or
+//!   server, and its verdicts;
+//! - [`client`]: the fuzzing client (the suite's `fuzzingclient`: tests
+//!   servers);
+//! - [`server`]: the fuzzing server (the suite's `fuzzingserver`, with
+//!   `getCaseCount` / `runCase` / `updateReports`: tests clients);
 //! - [`results`]: `index.json`, per-case files and the summary table;
-//! - [`servers`]: building and starting the reference servers.
-//!
-//! The fuzzing *server* role (testing the adapters' clients, the suite's
-//! `fuzzingserver` with `getCaseCount` / `runCase` / `updateReports`) is
-//! planned in the crate README; it needs adapter-core's client.
+//! - [`servers`]: building and starting the programs under test (the
+//!   reference servers and the adapters' Autobahn clients).
 
 pub mod cases;
 pub mod client;
 pub mod results;
+pub mod server;
 pub mod servers;
+pub mod session;
 pub mod wire;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cases::{Case, Sizes};
-use client::{Outcome, Target};
+use client::Target;
+use session::Outcome;
 
 /// Which cases to run.
 #[derive(Debug, Clone, Default)]

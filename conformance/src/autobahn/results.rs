@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::cases::{Case, Verdict};
-use super::client::Outcome;
+use super::session::Outcome;
 use crate::catalogue;
 
 /// The summary column a case falls in: the worse of its two verdicts, with

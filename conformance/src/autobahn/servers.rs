@@ -1,15 +1,17 @@
-//! Building and starting the reference servers (DESIGN.md, "The reference
-//! server"): each prints exactly one `listening on IP:PORT` line once it
-//! serves; `/echo` is the Autobahn target.
+//! Building and starting the programs under test: the reference servers
+//! (DESIGN.md, "The reference server"; each prints exactly one
+//! `listening on IP:PORT` line once it serves, and `/echo` is the Autobahn
+//! target) and the adapters' Autobahn clients (the `autobahn-client`
+//! examples, written once in `adapter_core::example::autobahn_client`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// One reference server: package, example and agent name.
+/// One program under test: package, example and agent name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reference {
     /// The cargo package.
@@ -34,6 +36,22 @@ pub const REFERENCES: [Reference; 2] = [
     },
 ];
 
+/// Both adapters' Autobahn clients (`autobahn-client [--url URL]
+/// [--agent NAME] [--cases N,M]`). Examples of one workspace share
+/// `target/<profile>/examples/`, so smol's is named after its runtime.
+pub const CLIENTS: [Reference; 2] = [
+    Reference {
+        package: "adapter-tokio",
+        example: "autobahn-client",
+        agent: "rampart-tokio-client",
+    },
+    Reference {
+        package: "adapter-smol",
+        example: "smol-autobahn-client",
+        agent: "rampart-smol-client",
+    },
+];
+
 /// The workspace root (this crate's parent directory).
 #[must_use]
 pub fn workspace_root() -> PathBuf {
@@ -50,7 +68,7 @@ pub fn target_dir() -> PathBuf {
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
-/// Builds a reference server in release mode and returns its executable.
+/// Builds a program under test in release mode and returns its executable.
 ///
 /// # Errors
 ///
@@ -151,6 +169,56 @@ impl Running {
 }
 
 impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running program that prints nothing we wait for (an Autobahn client),
+/// killed when dropped.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+}
+
+impl Process {
+    /// Starts `exe` with `args`; its stdout is discarded, its stderr shown.
+    ///
+    /// # Errors
+    ///
+    /// A message when it cannot start.
+    pub fn spawn(exe: &Path, args: &[&str]) -> Result<Self, String> {
+        Command::new(exe)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map(|child| Self { child })
+            .map_err(|e| format!("{}: {e}", exe.display()))
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits up to `timeout` for it to exit; its exit status, `None` if it
+    /// is still running (it is killed when dropped).
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let until = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < until => thread::sleep(Duration::from_millis(20)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

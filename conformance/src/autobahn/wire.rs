@@ -50,16 +50,36 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
-/// Encodes one client frame: always masked with `key`, with whatever
-/// `fin`, `rsv` (3 bits) and `opcode` (4 bits) the caller asks for, valid or
-/// not. The length uses the shortest encoding.
+/// Encodes one frame with whatever `fin`, `rsv` (3 bits) and `opcode`
+/// (4 bits) the caller asks for, valid or not: masked with `key` when one is
+/// given (a client's frame), unmasked otherwise (a server's). The length
+/// uses the shortest encoding.
 #[must_use]
-pub fn encode_frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
-    let mut out = frame_header(fin, rsv, opcode, payload.len() as u64, Some(key));
+pub fn encode_frame(
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    payload: &[u8],
+    key: Option<[u8; 4]>,
+) -> Vec<u8> {
+    let mut out = frame_header(fin, rsv, opcode, payload.len() as u64, key);
     let start = out.len();
     out.extend_from_slice(payload);
-    apply_mask(&mut out[start..], key, 0);
+    if let Some(key) = key {
+        apply_mask(&mut out[start..], key, 0);
+    }
     out
+}
+
+/// The `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key` (RFC 6455
+/// §4.2.2): base64 of the SHA-1 of the key and the protocol's GUID.
+#[must_use]
+pub fn accept_key(key: &str) -> String {
+    use base64::Engine as _;
+    let mut sha = sha1_smol::Sha1::new();
+    sha.update(key.as_bytes());
+    sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    base64::engine::general_purpose::STANDARD.encode(sha.digest().bytes())
 }
 
 /// The header of a frame of `len` payload bytes, with the masking key when
@@ -313,7 +333,7 @@ mod tests {
     fn a_client_frame_reads_back_with_the_server_reader() {
         for len in [0usize, 125, 126, 65535, 65536] {
             let payload = vec![b'*'; len];
-            let wire = encode_frame(true, 0, OP_TEXT, &payload, [9, 8, 7, 6]);
+            let wire = encode_frame(true, 0, OP_TEXT, &payload, Some([9, 8, 7, 6]));
             let (frame, used) = parse_frame(&wire, false).unwrap().unwrap();
             assert_eq!(used, wire.len());
             assert_eq!(frame.payload, payload);
@@ -324,6 +344,28 @@ mod tests {
             );
             assert!(parse_frame(&wire, true).is_err(), "masked from a server");
         }
+    }
+
+    #[test]
+    fn a_server_frame_reads_back_with_the_client_reader() {
+        for len in [0usize, 125, 126, 65535, 65536] {
+            let payload = vec![b'*'; len];
+            let wire = encode_frame(true, 0, OP_BINARY, &payload, None);
+            let (frame, used) = parse_frame(&wire, true).unwrap().unwrap();
+            assert_eq!((used, frame.opcode), (wire.len(), OP_BINARY));
+            assert_eq!(frame.payload, payload);
+            let refused = parse_frame(&wire, false).unwrap_err();
+            assert_eq!(refused.code, 1002, "unmasked from a client");
+        }
+    }
+
+    #[test]
+    fn the_accept_key_is_the_rfc_example() {
+        // RFC 6455 §1.3.
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
