@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Violation};
 use crate::head::Headers;
-use crate::parse::{is_tchar, parse_fields};
+use crate::parse::{fields, is_tchar};
 use crate::scan::{HeadScan, ScanError, ScanLimits};
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -281,11 +281,7 @@ impl Decoder {
             return Ok(Step::NeedMore);
         };
         let raw = buf.split_to(end.end).freeze();
-        let fields =
-            parse_fields(&raw, end.fields_start, end.end, end.fields).map_err(|e| match e {
-                Error::TooManyHeaders => Error::Malformed(Violation::TrailersTooLarge),
-                e => e,
-            })?;
+        let fields = fields(&raw, end)?;
         self.state = State::Done;
         Ok(Step::End(if fields.is_empty() {
             Headers::new()

@@ -13,12 +13,13 @@ use crate::chunked::{ChunkLimits, Decoder, Step};
 use crate::config::{Config, ConfigError};
 use crate::error::{Error, SendError, Violation, WriteState};
 use crate::event::Event;
-use crate::head::{Headers, Request, Response, Version};
+use crate::head::{Field, Headers, Request, Response, Version};
+use crate::known::Known;
 use crate::parse::{Framing, body_framing, check_target, is_token, parse_request, parse_response};
 use crate::scan::{HeadEnd, HeadScan, ScanError, ScanLimits};
 use crate::write::{
-    BodyWrite, UserFraming, check_fields, chunk_size_line, error_response, is_reason, user_framing,
-    write_fields, write_status_line,
+    BodyWrite, UserFraming, check_fields, chunk_size_line, error_response, fields_len, is_reason,
+    status_line_len, user_framing, write_fields, write_status_line,
 };
 use bytes::{Buf, Bytes, BytesMut};
 use proto_core::{Deadlines, Drive, Side, Timer, Transmit};
@@ -38,6 +39,11 @@ pub(crate) const MAX_STEP_COST: usize = 4 * EVENT_COST;
 
 /// An idle connection keeps a receive buffer of at most this capacity.
 const IDLE_BUFFER_CAPACITY: usize = 4096;
+
+/// A polled head's field index is kept for the next head if it has room
+/// for at most this many fields (32 bytes each, so at most 1 KiB, kept
+/// while idle like the small receive buffer).
+const MAX_SPARE_FIELDS: usize = 32;
 
 /// Where the connection as a whole stands.
 #[non_exhaustive]
@@ -185,6 +191,9 @@ pub struct Connection {
     waiting_for_continue: bool,
     events: VecDeque<Pending>,
     current: Option<Pending>,
+    /// The field index of the last polled head, emptied: the next head's
+    /// scan fills it, so a busy connection allocates none per request.
+    spare_fields: Vec<Field>,
     /// Body bytes in queued events plus a fixed cost per event, so a flood
     /// of one-byte chunks or of 1xx heads cannot grow the queue past the
     /// buffer cap.
@@ -261,6 +270,7 @@ impl Connection {
             waiting_for_continue: false,
             events: VecDeque::new(),
             current: None,
+            spare_fields: Vec::new(),
             pending_data: 0,
             out: VecDeque::new(),
             shutdown: Shutdown::No,
@@ -638,6 +648,7 @@ impl Connection {
             Pending::TimedOut(timer) => Event::TimedOut(timer),
             Pending::Closed => Event::Closed,
             head => {
+                self.recycle_fields();
                 let current = self.current.insert(head);
                 match current {
                     Pending::Request(r) => Event::Request(Cow::Borrowed(r)),
@@ -709,13 +720,12 @@ impl Connection {
             UserFraming::Length(n) => BodyWrite::Length(n),
             UserFraming::Chunked => BodyWrite::Chunked,
         };
+        let known = Known::of(headers);
         let exchange = Exchange {
             version,
             head: request.method() == "HEAD",
             connect: request.method() == "CONNECT",
-            upgrade: version == Version::Http11
-                && headers.contains("upgrade")
-                && headers.has_token("connection", "upgrade"),
+            upgrade: known.upgrade(version),
         };
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(request.method().as_bytes());
@@ -728,7 +738,7 @@ impl Connection {
         out.extend_from_slice(b"\r\n");
         self.out.push_back(Bytes::from(out));
 
-        if !wants_keep_alive(headers, version) {
+        if !known.keep_alive(version) {
             self.keep_alive = false;
         }
         if self.exchanges.is_empty() {
@@ -882,26 +892,30 @@ impl Connection {
             // The client may never send the body: its end cannot be found.
             keep_alive = false;
         }
-        let mut out = Vec::with_capacity(256);
-        write_status_line(
-            &mut out,
-            response.version(),
-            status,
-            response.reason().as_bytes(),
-        );
-        write_fields(&mut out, headers);
+        // What the connection adds; the head is then sized exactly, so that
+        // `Bytes::from` takes the vector without another allocation.
+        let mut added: [&[u8]; 2] = [b"", b""];
         if !switching {
             if framing == UserFraming::Neither && body == BodyWrite::Chunked {
-                out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+                added[0] = b"Transfer-Encoding: chunked\r\n";
             }
             if !keep_alive && !headers.has_token("connection", "close") {
-                out.extend_from_slice(b"Connection: close\r\n");
+                added[1] = b"Connection: close\r\n";
             } else if keep_alive
                 && version == Version::Http10
                 && !headers.has_token("connection", "keep-alive")
             {
-                out.extend_from_slice(b"Connection: keep-alive\r\n");
+                added[1] = b"Connection: keep-alive\r\n";
             }
+        }
+        let reason = response.reason().as_bytes();
+        let len =
+            status_line_len(reason) + fields_len(headers) + added[0].len() + added[1].len() + 2;
+        let mut out = Vec::with_capacity(len);
+        write_status_line(&mut out, response.version(), status, reason);
+        write_fields(&mut out, headers);
+        for line in added {
+            out.extend_from_slice(line);
         }
         out.extend_from_slice(b"\r\n");
         self.out.push_back(Bytes::from(out));
@@ -1139,7 +1153,8 @@ impl Connection {
                         self.arm_on_drain = None;
                         self.arm(Timer::RequestHead);
                     }
-                    self.read = Read::Head(HeadScan::head());
+                    let fields = std::mem::take(&mut self.spare_fields);
+                    self.read = Read::Head(HeadScan::head(fields));
                 }
                 Read::Head(scan) => {
                     match scan.scan(&self.buf, &head_limits(&self.config, self.side)) {
@@ -1156,9 +1171,9 @@ impl Connection {
                         }
                         Ok(Some(end)) => {
                             let result = if self.side.is_server() {
-                                self.on_request_head(&end)
+                                self.on_request_head(end)
                             } else {
-                                self.on_response_head(&end)
+                                self.on_response_head(end)
                             };
                             if let Err(e) = result {
                                 self.fail(e);
@@ -1233,6 +1248,27 @@ impl Connection {
         }
     }
 
+    /// Keeps the field index of the polled head, which the user is done
+    /// with once they poll again, for the next head to fill.
+    fn recycle_fields(&mut self) {
+        let headers = match &mut self.current {
+            Some(Pending::Request(request)) => request.headers_mut(),
+            Some(Pending::Response(response) | Pending::Informational(response)) => {
+                response.headers_mut()
+            }
+            _ => return,
+        };
+        let fields = headers.take_fields();
+        if fields.capacity() <= MAX_SPARE_FIELDS
+            && matches!(
+                self.read,
+                Read::Idle | Read::Head(_) | Read::Body(_) | Read::Done
+            )
+        {
+            self.spare_fields = fields;
+        }
+    }
+
     fn push_data(&mut self, data: Bytes) {
         if !data.is_empty() {
             self.pending_data += data.len();
@@ -1258,26 +1294,23 @@ impl Connection {
         }
     }
 
-    fn on_request_head(&mut self, end: &HeadEnd) -> Result<(), Error> {
+    fn on_request_head(&mut self, end: HeadEnd) -> Result<(), Error> {
         let raw = self.buf.split_to(end.end).freeze();
         self.deadlines.disarm(Timer::RequestHead);
-        let request = parse_request(raw, end)?;
-        let headers = request.headers();
+        let (request, known) = parse_request(raw, end)?;
         let version = request.version();
-        let framing = body_framing(headers, version)?.unwrap_or(Framing::Length(0));
+        let framing =
+            body_framing(request.headers(), &known, version)?.unwrap_or(Framing::Length(0));
         self.check_length(framing)?;
         let exchange = Exchange {
             version,
-            head: request.method() == "HEAD",
-            connect: request.method() == "CONNECT",
-            upgrade: version == Version::Http11
-                && headers.contains("upgrade")
-                && headers.has_token("connection", "upgrade"),
+            head: request.method_bytes() == b"HEAD",
+            connect: request.method_bytes() == b"CONNECT",
+            upgrade: known.upgrade(version),
         };
-        self.keep_alive = !self.peer_eof && wants_keep_alive(headers, version);
-        self.waiting_for_continue = version == Version::Http11
-            && headers.has_token("expect", "100-continue")
-            && framing != Framing::Length(0);
+        self.keep_alive = !self.peer_eof && known.keep_alive(version);
+        self.waiting_for_continue =
+            version == Version::Http11 && known.expect_continue && framing != Framing::Length(0);
         self.exchanges.clear();
         self.exchanges.push_back(exchange);
         self.push(Pending::Request(request));
@@ -1286,9 +1319,9 @@ impl Connection {
         Ok(())
     }
 
-    fn on_response_head(&mut self, end: &HeadEnd) -> Result<(), Error> {
+    fn on_response_head(&mut self, end: HeadEnd) -> Result<(), Error> {
         let raw = self.buf.split_to(end.end).freeze();
-        let response = parse_response(raw, end)?;
+        let (response, known) = parse_response(raw, end)?;
         let status = response.status();
         let exchange = self.exchanges.front().copied().unwrap_or_default();
         if status == 101 {
@@ -1310,14 +1343,14 @@ impl Connection {
             self.switch_protocols();
             return Ok(());
         }
-        let headers = response.headers();
+        let version = response.version();
         let framing = if exchange.head || status == 204 || status == 304 {
             Framing::Length(0)
         } else {
-            body_framing(headers, response.version())?.unwrap_or(Framing::Close)
+            body_framing(response.headers(), &known, version)?.unwrap_or(Framing::Close)
         };
         self.check_length(framing)?;
-        if framing == Framing::Close || !wants_keep_alive(headers, response.version()) {
+        if framing == Framing::Close || !known.keep_alive(version) {
             self.keep_alive = false;
         }
         self.push(Pending::Response(response));
@@ -1418,6 +1451,7 @@ impl Connection {
         let trailing = self.buf.split().freeze();
         self.read = Read::Upgraded;
         self.write = Write::Upgraded;
+        self.spare_fields = Vec::new();
         self.deadlines.clear();
         self.arm_soon = Soon::default();
         self.arm_on_drain = None;
@@ -1436,6 +1470,7 @@ impl Connection {
         self.arm_soon = Soon::default();
         self.arm_on_drain = None;
         self.buf = BytesMut::new();
+        self.spare_fields = Vec::new();
     }
 
     /// Fails on a peer violation; a server answers it if it can.
@@ -1481,15 +1516,6 @@ fn chunk_limits(config: &Config) -> ChunkLimits {
             skip_empty_line: false,
         },
     }
-}
-
-/// RFC 9112 §9.3: HTTP/1.1 persists unless `close`; HTTP/1.0 only with
-/// `keep-alive`.
-fn wants_keep_alive(headers: &Headers, version: Version) -> bool {
-    if headers.has_token("connection", "close") {
-        return false;
-    }
-    version == Version::Http11 || headers.has_token("connection", "keep-alive")
 }
 
 fn check_response_head(response: &Response) -> Result<(), SendError> {

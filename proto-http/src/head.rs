@@ -43,7 +43,8 @@ impl fmt::Display for Version {
     }
 }
 
-/// Where a head's bytes live: a view of a received buffer, or our own.
+/// Where a head's bytes live: a view of a received buffer (or of a
+/// constant), or our own.
 #[derive(Clone)]
 enum Storage {
     Shared(Bytes),
@@ -83,10 +84,11 @@ impl Default for Storage {
     }
 }
 
+/// One field line, as ranges into its head's storage.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Field {
-    name: Range<usize>,
-    value: Range<usize>,
+pub(crate) struct Field {
+    pub(crate) name: Range<usize>,
+    pub(crate) value: Range<usize>,
 }
 
 /// The header (or trailer) fields of a message, in order, with their raw
@@ -119,17 +121,29 @@ impl Headers {
         Self::default()
     }
 
-    /// Fields parsed out of `raw`, at the given (name, value) ranges.
-    pub(crate) fn from_parts(
-        raw: Bytes,
-        ranges: impl Iterator<Item = (Range<usize>, Range<usize>)>,
-    ) -> Self {
-        let mut fields = Vec::with_capacity(ranges.size_hint().0);
-        fields.extend(ranges.map(|(name, value)| Field { name, value }));
+    /// Fields parsed out of `raw`, at the given ranges.
+    pub(crate) fn from_fields(raw: Bytes, fields: Vec<Field>) -> Self {
         Self {
             storage: Storage::Shared(raw),
             fields,
         }
+    }
+
+    /// Takes the field index (leaving no fields), to be reused for
+    /// another head.
+    pub(crate) fn take_fields(&mut self) -> Vec<Field> {
+        std::mem::take(&mut self.fields)
+    }
+
+    /// The value of the field at `index` (in order of arrival).
+    pub(crate) fn value_at(&self, index: usize) -> &[u8] {
+        &self.storage.as_slice()[self.fields[index].value.clone()]
+    }
+
+    /// Every field's name, in order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let storage = self.storage.as_slice();
+        self.fields.iter().map(move |f| &storage[f.name.clone()])
     }
 
     /// Adds a field after all the others, keeping any with the same name.
@@ -423,6 +437,11 @@ impl Request {
         text(&self.line, &self.method)
     }
 
+    /// The method as bytes (no UTF-8 check: parsed methods are tokens).
+    pub(crate) fn method_bytes(&self) -> &[u8] {
+        &self.line.as_slice()[self.method.clone()]
+    }
+
     /// The request target as sent: origin-form `/path?query`, absolute-form,
     /// authority-form (CONNECT) or `*` (OPTIONS).
     #[must_use]
@@ -516,11 +535,11 @@ impl Response {
     /// digits (100..=999).
     #[must_use]
     pub fn new(status: u16) -> Self {
-        let mut line = Storage::default();
-        let reason = line.push(canonical_reason(status).as_bytes());
+        // A constant view: building a response allocates nothing for it.
+        let reason = canonical_reason(status).as_bytes();
         Self {
-            line,
-            reason,
+            line: Storage::Shared(Bytes::from_static(reason)),
+            reason: 0..reason.len(),
             status,
             version: Version::Http11,
             headers: Headers::new(),
@@ -703,7 +722,11 @@ mod tests {
     #[test]
     fn shared_storage_is_copied_on_append() {
         let raw = Bytes::from_static(b"Host: a");
-        let mut h = Headers::from_parts(raw, std::iter::once((0..4, 6..7)));
+        let field = Field {
+            name: 0..4,
+            value: 6..7,
+        };
+        let mut h = Headers::from_fields(raw, vec![field]);
         h.append("X", "y");
         assert_eq!(h.get("host"), Some(&b"a"[..]));
         assert_eq!(h.get("x"), Some(&b"y"[..]));

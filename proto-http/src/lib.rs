@@ -98,6 +98,7 @@ mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod head;
+mod known;
 mod parse;
 mod scan;
 #[cfg(any(test, feature = "fuzzing"))]

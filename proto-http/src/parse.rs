@@ -1,12 +1,13 @@
 //! Parses a complete head, once, and decides how its body is framed.
 //!
-//! The start line is parsed here (its rules are stricter and its errors more
-//! specific than httparse's); the field lines go to `httparse::parse_headers`.
-//! The head scanner has already refused bare CR/LF, control characters and
-//! obs-fold, and counted the field lines, so the slots are sized exactly.
+//! The scanner has already refused bare CR/LF, control characters and
+//! obs-fold, and split the field lines into names and values; the start line
+//! is parsed here, with rules stricter and errors more specific than
+//! httparse's.
 
 use crate::error::{Error, Violation};
 use crate::head::{Headers, Request, Response, Version, list_elements, trim_ows};
+use crate::known::{Known, Seen};
 use crate::scan::HeadEnd;
 use bytes::Bytes;
 use std::ops::Range;
@@ -22,25 +23,49 @@ pub(crate) enum Framing {
     Close,
 }
 
+/// A 256-entry table of a byte predicate (a `const fn`), for hot loops.
+macro_rules! byte_table {
+    ($pred:ident) => {{
+        let mut table = [false; 256];
+        let mut b: u8 = 0;
+        loop {
+            table[b as usize] = $pred(b);
+            if b == u8::MAX {
+                break table;
+            }
+            b += 1;
+        }
+    }};
+}
+
+static TCHAR: [bool; 256] = byte_table!(tchar);
+static REG_NAME: [bool; 256] = byte_table!(reg_name_char);
+
+/// RFC 9110 `tchar`.
+const fn tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
 /// True for RFC 9110 `tchar`.
 pub(crate) fn is_tchar(b: u8) -> bool {
-    matches!(
-        b,
-        b'!' | b'#'
-            | b'$'
-            | b'%'
-            | b'&'
-            | b'\''
-            | b'*'
-            | b'+'
-            | b'-'
-            | b'.'
-            | b'^'
-            | b'_'
-            | b'`'
-            | b'|'
-            | b'~'
-    ) || b.is_ascii_alphanumeric()
+    TCHAR[usize::from(b)]
 }
 
 /// True for a non-empty RFC 9110 `token`.
@@ -48,23 +73,12 @@ pub(crate) fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().copied().all(is_tchar)
 }
 
-/// The field lines of `raw[fields_start..end]` as ranges into `raw`.
-pub(crate) fn parse_fields(
-    raw: &Bytes,
-    fields_start: usize,
-    end: usize,
-    count: usize,
-) -> Result<Headers, Error> {
-    let region = &raw[fields_start..end];
-    let mut ranges = Vec::with_capacity(count);
-    if count <= 32 {
-        let mut slots = [httparse::EMPTY_HEADER; 32];
-        collect_fields(raw, region, &mut slots[..count], &mut ranges)?;
-    } else {
-        let mut slots = vec![httparse::EMPTY_HEADER; count];
-        collect_fields(raw, region, &mut slots, &mut ranges)?;
+/// The field lines the scanner found, over the head's bytes `raw`.
+pub(crate) fn fields(raw: &Bytes, end: HeadEnd) -> Result<Headers, Error> {
+    if end.malformed_field {
+        return Err(Error::Malformed(Violation::InvalidFieldName));
     }
-    Ok(Headers::from_parts(raw.clone(), ranges.into_iter()))
+    Ok(Headers::from_fields(raw.clone(), end.fields))
 }
 
 fn parse_version(v: &[u8]) -> Result<Version, Error> {
@@ -80,35 +94,8 @@ fn parse_version(v: &[u8]) -> Result<Version, Error> {
     }
 }
 
-type FieldRanges = Vec<(Range<usize>, Range<usize>)>;
-
-fn collect_fields<'b>(
-    raw: &'b [u8],
-    region: &'b [u8],
-    slots: &mut [httparse::Header<'b>],
-    ranges: &mut FieldRanges,
-) -> Result<(), Error> {
-    let base = raw.as_ptr() as usize;
-    let offset = |s: &[u8]| s.as_ptr() as usize - base;
-    match httparse::parse_headers(region, slots) {
-        Ok(httparse::Status::Complete((used, fields))) if used == region.len() => {
-            for field in fields {
-                let name = offset(field.name.as_bytes());
-                let value = trim_ows(field.value);
-                let v = offset(value);
-                ranges.push((name..name + field.name.len(), v..v + value.len()));
-            }
-            Ok(())
-        }
-        Err(httparse::Error::HeaderValue) => Err(Error::Malformed(Violation::InvalidFieldValue)),
-        Err(httparse::Error::NewLine) => Err(Error::Malformed(Violation::BareLf)),
-        Err(httparse::Error::TooManyHeaders) => Err(Error::TooManyHeaders),
-        _ => Err(Error::Malformed(Violation::InvalidFieldName)),
-    }
-}
-
-/// A received request head.
-pub(crate) fn parse_request(raw: Bytes, end: &HeadEnd) -> Result<Request, Error> {
+/// A received request head, and what its fields say.
+pub(crate) fn parse_request(raw: Bytes, end: HeadEnd) -> Result<(Request, Known), Error> {
     let line = &raw[end.start..end.start_line_end];
     let bad_line = Error::Malformed(Violation::InvalidRequestLine);
     let sp1 = line.iter().position(|&b| b == b' ').ok_or(bad_line)?;
@@ -130,19 +117,14 @@ pub(crate) fn parse_request(raw: Bytes, end: &HeadEnd) -> Result<Request, Error>
     let version = parse_version(version)?;
     check_target(method, target).map_err(|()| Error::Malformed(Violation::InvalidTarget))?;
 
-    let headers = parse_fields(&raw, end.fields_start, end.end, end.fields)?;
-    check_host(&headers, version)?;
-
     let method_range = end.start..end.start + sp1;
     let target_start = end.start + sp1 + 1;
     let target_range = target_start..target_start + sp2;
-    Ok(Request::from_parts(
-        raw,
-        method_range,
-        target_range,
-        version,
-        headers,
-    ))
+    let headers = fields(&raw, end)?;
+    let known = Known::of(&headers);
+    check_host(&headers, &known, version)?;
+    let request = Request::from_parts(raw, method_range, target_range, version, headers);
+    Ok((request, known))
 }
 
 /// RFC 9112 §3.2: the four target forms, each only where it belongs.
@@ -204,21 +186,27 @@ fn is_authority(s: &[u8], need_port: bool) -> bool {
             _ => return false,
         }
     } else {
-        match s.iter().rposition(|&b| b == b':') {
-            Some(colon) => (&s[..colon], Some(&s[colon + 1..])),
-            None => (s, None),
+        // A reg-name has no colon, so it ends at the first byte that is not
+        // one of its characters; only a port may follow.
+        let end = s
+            .iter()
+            .position(|&b| !REG_NAME[usize::from(b)])
+            .unwrap_or(s.len());
+        match &s[end..] {
+            [] => (s, None),
+            [b':', port @ ..] => (&s[..end], Some(port)),
+            _ => return false,
         }
     };
-    let host_ok = host.first() == Some(&b'[') || host.iter().all(|&b| is_reg_name_char(b));
     let port_ok = match port {
         None => !need_port,
         Some(p) => p.len() <= 5 && p.iter().all(u8::is_ascii_digit) && !(need_port && p.is_empty()),
     };
-    host_ok && port_ok && !(need_port && host.is_empty())
+    port_ok && !(need_port && host.is_empty())
 }
 
 /// unreserved / pct-encoded (checked loosely as `%`) / sub-delims.
-fn is_reg_name_char(b: u8) -> bool {
+const fn reg_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
@@ -241,13 +229,13 @@ fn is_reg_name_char(b: u8) -> bool {
 }
 
 /// RFC 9112 §3.2: exactly one valid `Host` in HTTP/1.1, at most one in 1.0.
-fn check_host(headers: &Headers, version: Version) -> Result<(), Error> {
-    let mut hosts = headers.get_all("host");
-    match (hosts.next(), hosts.next()) {
-        (_, Some(_)) => Err(Error::Malformed(Violation::MultipleHost)),
-        (None, None) if version == Version::Http11 => Err(Error::Malformed(Violation::MissingHost)),
-        (None, None) => Ok(()),
-        (Some(value), None) => {
+fn check_host(headers: &Headers, known: &Known, version: Version) -> Result<(), Error> {
+    match known.host {
+        Seen::Repeated => Err(Error::Malformed(Violation::MultipleHost)),
+        Seen::Never if version == Version::Http11 => Err(Error::Malformed(Violation::MissingHost)),
+        Seen::Never => Ok(()),
+        Seen::Once(i) => {
+            let value = headers.value_at(i);
             if value.is_empty() || is_authority(value, false) {
                 Ok(())
             } else {
@@ -257,8 +245,8 @@ fn check_host(headers: &Headers, version: Version) -> Result<(), Error> {
     }
 }
 
-/// A received response head.
-pub(crate) fn parse_response(raw: Bytes, end: &HeadEnd) -> Result<Response, Error> {
+/// A received response head, and what its fields say.
+pub(crate) fn parse_response(raw: Bytes, end: HeadEnd) -> Result<(Response, Known), Error> {
     let line = &raw[end.start..end.start_line_end];
     let bad = Error::Malformed(Violation::InvalidStatusLine);
     let sp = line.iter().position(|&b| b == b' ').ok_or(bad)?;
@@ -279,25 +267,25 @@ pub(crate) fn parse_response(raw: Bytes, end: &HeadEnd) -> Result<Response, Erro
     // The scanner refused CTLs; HTAB, SP, VCHAR and obs-text remain.
     let reason_start = end.start + (line.len() - reason.len());
     let reason_range: Range<usize> = reason_start..end.start_line_end;
-    let headers = parse_fields(&raw, end.fields_start, end.end, end.fields)?;
-    Ok(Response::from_parts(
-        raw,
-        status,
-        reason_range,
-        version,
-        headers,
-    ))
+    let headers = fields(&raw, end)?;
+    let known = Known::of(&headers);
+    let response = Response::from_parts(raw, status, reason_range, version, headers);
+    Ok((response, known))
 }
 
 /// RFC 9112 §6.3 for a message with a body: `Content-Length` or
 /// `Transfer-Encoding`, never both, each strictly; `None` when neither.
-pub(crate) fn body_framing(headers: &Headers, version: Version) -> Result<Option<Framing>, Error> {
-    let mut lengths = headers.get_all("content-length");
-    let length = lengths.next();
-    if lengths.next().is_some() {
-        return Err(Error::Malformed(Violation::MultipleContentLength));
-    }
-    let has_te = headers.contains("transfer-encoding");
+pub(crate) fn body_framing(
+    headers: &Headers,
+    known: &Known,
+    version: Version,
+) -> Result<Option<Framing>, Error> {
+    let length = match known.content_length {
+        Seen::Repeated => return Err(Error::Malformed(Violation::MultipleContentLength)),
+        Seen::Never => None,
+        Seen::Once(i) => Some(headers.value_at(i)),
+    };
+    let has_te = known.transfer_encoding;
     if has_te && length.is_some() {
         return Err(Error::Malformed(
             Violation::ContentLengthAndTransferEncoding,
@@ -441,6 +429,47 @@ mod tests {
         assert!(check_target(b"GET", b"example.com:443").is_err());
         assert!(check_target(b"GET", b"a/b").is_err());
         assert!(check_target(b"GET", "/\u{e9}".as_bytes()).is_err());
+    }
+
+    #[test]
+    fn byte_tables_match_their_predicates() {
+        for b in 0..=u8::MAX {
+            assert_eq!(is_tchar(b), tchar(b), "{b:#x}");
+            assert_eq!(REG_NAME[usize::from(b)], reg_name_char(b), "{b:#x}");
+        }
+        assert!(is_tchar(b'~') && !is_tchar(b':') && !is_tchar(0x80));
+    }
+
+    #[test]
+    fn authorities() {
+        for good in [
+            &b"a"[..],
+            b"a:80",
+            b"a:",
+            b"",
+            b":80",
+            b"[::1]",
+            b"[::1]:8080",
+            b"x.y-z_~%!$&'()*+,;=",
+        ] {
+            assert!(is_authority(good, false), "{good:?}");
+        }
+        for bad in [
+            &b"a:b:80"[..],
+            b"a b",
+            b"a:8o",
+            b"a:123456",
+            b"a[b",
+            b"[::1",
+            b"[]",
+            b"[::1]x",
+        ] {
+            assert!(!is_authority(bad, false), "{bad:?}");
+        }
+        assert!(is_authority(b"a:1", true));
+        assert!(
+            !is_authority(b"a", true) && !is_authority(b"a:", true) && !is_authority(b":1", true)
+        );
     }
 
     #[test]

@@ -100,11 +100,28 @@ pub(crate) fn write_fields(out: &mut Vec<u8>, headers: &Headers) {
     }
 }
 
+/// The length of what `write_fields` appends.
+pub(crate) fn fields_len(headers: &Headers) -> usize {
+    headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum()
+}
+
+/// The length of what `write_status_line` appends for a three-digit status.
+pub(crate) fn status_line_len(reason: &[u8]) -> usize {
+    b"HTTP/1.1 200 \r\n".len() + reason.len()
+}
+
 /// Appends a status line.
 pub(crate) fn write_status_line(out: &mut Vec<u8>, version: Version, status: u16, reason: &[u8]) {
     out.extend_from_slice(version.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(status.to_string().as_bytes());
+    // A status is three digits by the time it is written (checked by the
+    // senders); the general form is kept for any other u16.
+    if (100..1000).contains(&status) {
+        let digit = |n: u16| b'0' + u8::try_from(n % 10).unwrap_or(0);
+        out.extend_from_slice(&[digit(status / 100), digit(status / 10), digit(status)]);
+    } else {
+        out.extend_from_slice(status.to_string().as_bytes());
+    }
     out.push(b' ');
     out.extend_from_slice(reason);
     out.extend_from_slice(b"\r\n");
