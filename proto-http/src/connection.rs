@@ -360,8 +360,21 @@ impl Connection {
     /// Received bytes held: unparsed input plus body data and a fixed cost
     /// per event not yet polled (at most [`Config::max_buffer_size`] plus
     /// what one parsing step queues).
-    #[cfg(any(test, feature = "fuzzing"))]
-    pub(crate) fn buffered(&self) -> usize {
+    ///
+    /// An adapter adds this to its memory accounting, so a server-wide
+    /// budget on buffered bytes sees what the parser holds.
+    ///
+    /// ```
+    /// use proto_http::{Config, Connection, Side};
+    /// let mut conn = Connection::new(Side::Server, Config::default())?;
+    /// # #[allow(clippy::disallowed_methods)]
+    /// let now = std::time::Instant::now();
+    /// conn.handle_input(now, b"GET / HTTP/1.1\r\nHo")?;
+    /// assert!(conn.buffered_input() >= 18, "the partial head is held");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn buffered_input(&self) -> usize {
         self.buf.len() + self.pending_data
     }
 

@@ -149,9 +149,9 @@ impl Driver {
 
     fn check_buffer(&self) {
         assert!(
-            self.conn.buffered() <= self.max_buffer + crate::connection::MAX_STEP_COST,
+            self.conn.buffered_input() <= self.max_buffer + crate::connection::MAX_STEP_COST,
             "buffered {} over the cap {} ({:?})",
-            self.conn.buffered(),
+            self.conn.buffered_input(),
             self.max_buffer,
             self.conn
         );

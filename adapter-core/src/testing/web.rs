@@ -42,6 +42,7 @@ macro_rules! web_tests {
             web_deferred_response_arrives,
             web_buffer_budget_closes_the_largest_websocket_with_1009,
             web_buffer_budget_answers_the_largest_upload_413,
+            web_partial_heads_count_in_the_buffered_bytes,
         );
     };
     (@each $rt:ty; $($name:ident),* $(,)?) => {
@@ -901,6 +902,27 @@ pub fn web_buffer_budget_closes_the_largest_websocket_with_1009<R: Runtime>() {
     let stats = server.handle.stats();
     assert_eq!(stats.closed_over_budget, 1, "{stats:?}");
     assert_eq!(stats.protocol_errors, [0; ErrorKind::COUNT], "{stats:?}");
+}
+
+/// Heads still being received are held by the HTTP parser, not by the
+/// handler: the buffered-bytes gauge counts them too (a budget that did not
+/// would let many trickled heads hold memory unseen), and releases them
+/// when their connections close.
+pub fn web_partial_heads_count_in_the_buffered_bytes<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    let gauge = || server.handle.stats().buffered_bytes;
+    let mut part = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
+    part.extend_from_slice(format!("X-Filler: {}\r\n", "f".repeat(7 * KIB)).as_bytes());
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let mut client = server.client();
+        client.send(&part);
+        clients.push(client);
+    }
+    let held = (4 * part.len()) as u64;
+    wait_until("the partial heads are counted", || gauge() >= held);
+    drop(clients);
+    wait_until("the buffers are released", || gauge() == 0);
 }
 
 /// With a 1 MiB budget, an HTTP upload to `/echo` whose body the handler

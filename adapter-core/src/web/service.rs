@@ -287,7 +287,7 @@ impl<H: WebHandler> Protocol for WebService<H> {
 
     fn buffered(&self, machine: &WebMachine, slot: &Self::Context) -> usize {
         let machine = match machine {
-            WebMachine::Http(h) => h.conn.pending_transmit(),
+            WebMachine::Http(h) => h.conn.pending_transmit() + h.conn.buffered_input(),
             WebMachine::Ws(ws) => {
                 ws.handover.len()
                     + ws.trailing.len()

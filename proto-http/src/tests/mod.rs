@@ -343,9 +343,9 @@ fn queued_events_are_bounded_by_the_buffer_cap() {
     }
     let cap = crate::config::DEFAULT_MAX_BUFFER_SIZE;
     assert!(
-        c.buffered() <= cap + crate::connection::MAX_STEP_COST,
+        c.buffered_input() <= cap + crate::connection::MAX_STEP_COST,
         "{}",
-        c.buffered()
+        c.buffered_input()
     );
     let queued = c.queued_events();
     assert!(queued * 32 < cap, "{queued} events");
