@@ -177,7 +177,15 @@ impl Member {
     /// Keeps the registry entry in line with `size`: enters at
     /// `threshold`, leaves under half of it (unless chosen to close), and
     /// updates on a change of a quarter or a new waker.
-    pub(crate) fn update(&mut self, size: u64, threshold: u64, cx: &Context<'_>) {
+    ///
+    /// `threshold` is asked for only when the answer matters: computing it
+    /// reads the connection count under the admission lock, and most
+    /// wake-ups are of small connections that cannot register.
+    pub(crate) fn update(&mut self, size: u64, threshold: impl FnOnce() -> u64, cx: &Context<'_>) {
+        if self.registered.is_none() && size < MIN_THRESHOLD {
+            return;
+        }
+        let threshold = threshold();
         match &mut self.registered {
             None if size >= threshold => {
                 let flag = Arc::new(AtomicBool::new(false));
@@ -274,7 +282,7 @@ mod tests {
         stats.buffer_grew(size);
         m.update(
             size,
-            budget.threshold(10),
+            || budget.threshold(10),
             &Context::from_waker(Waker::noop()),
         );
         m

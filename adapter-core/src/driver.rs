@@ -243,11 +243,14 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             budget.released(stats);
         }
         self.accounted = now;
-        let places = shared
-            .admission
-            .max_connections()
-            .max(shared.admission.active());
-        self.member.update(now as u64, budget.threshold(places), cx);
+        let threshold = || {
+            let places = shared
+                .admission
+                .max_connections()
+                .max(shared.admission.active());
+            budget.threshold(places)
+        };
+        self.member.update(now as u64, threshold, cx);
     }
 
     fn finish(&mut self, reason: &CloseReason) {
