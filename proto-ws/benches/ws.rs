@@ -5,6 +5,10 @@
 //!   drained as they come (the whole path: header, copy, unmask, event).
 //! - `decode_text/*`: the same with text frames (mixed ASCII and 2-3 byte
 //!   code points), so UTF-8 validation is included.
+//! - `decode_16k_reads/*`: 64 KiB and 1 MiB binary frames fed in the 16 KiB
+//!   reads adapter-core makes, so every frame spans reads and the payload
+//!   buffer's reservation policy (`src/payload.rs`) decides how often it is
+//!   moved.
 //! - `unmask/*`: `apply_mask` alone, against a byte-at-a-time loop and a
 //!   `u64` word-at-a-time loop, to justify the block approach (and the
 //!   absence of `unsafe`).
@@ -21,6 +25,8 @@ use proto_ws::{Config, Connection, apply_mask};
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 const READ: usize = 64 * 1024;
+/// adapter-core's read size.
+const SMALL_READ: usize = 16 * 1024;
 
 fn masked_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![b0];
@@ -58,9 +64,9 @@ fn text_payload(size: usize) -> Vec<u8> {
     out
 }
 
-fn decode(conn: &mut Connection, now: Instant, input: &[u8]) -> usize {
+fn decode(conn: &mut Connection, now: Instant, input: &[u8], read_size: usize) -> usize {
     let mut delivered = 0;
-    for read in input.chunks(READ) {
+    for read in input.chunks(read_size) {
         let mut rest = read;
         while !rest.is_empty() {
             let n = conn.handle_input(now, rest).unwrap();
@@ -104,11 +110,21 @@ fn bench_decode(c: &mut Criterion) {
             g.throughput(Throughput::Bytes(input.len() as u64));
             let mut conn = Connection::new(Side::Server, Config::default(), now).unwrap();
             g.bench_with_input(BenchmarkId::from_parameter(name), &input, |b, input| {
-                b.iter(|| decode(&mut conn, now, input));
+                b.iter(|| decode(&mut conn, now, input, READ));
             });
         }
         g.finish();
     }
+    let mut g = c.benchmark_group("decode_16k_reads");
+    for (name, size) in &sizes()[2..] {
+        let input = stream(0x82, &vec![0xa5; *size]);
+        g.throughput(Throughput::Bytes(input.len() as u64));
+        let mut conn = Connection::new(Side::Server, Config::default(), now).unwrap();
+        g.bench_with_input(BenchmarkId::from_parameter(name), &input, |b, input| {
+            b.iter(|| decode(&mut conn, now, input, SMALL_READ));
+        });
+    }
+    g.finish();
 }
 
 fn unmask_bytewise(buf: &mut [u8], key: [u8; 4]) {

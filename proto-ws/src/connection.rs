@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use proto_core::{Deadlines, Drive, Side, Timer, Transmit};
 
 use crate::close::{self, close_code, is_valid_close_code};
@@ -12,6 +12,7 @@ use crate::events::{Event, MessageKind};
 use crate::frame::{self, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Rules};
 use crate::limits::Config;
 use crate::mask::apply_mask;
+use crate::payload::PayloadBuffer;
 use crate::state::State;
 use crate::utf8::Utf8Validator;
 
@@ -25,12 +26,6 @@ const KEEP_OUTPUT_CAPACITY: usize = 1024;
 /// most it holds before input is pushed back, so steady traffic never
 /// reallocates it).
 const KEEP_EVENT_SLOTS: usize = MAX_QUEUED_EVENTS;
-/// The most a receive buffer grows ahead of the current frame, for the
-/// frames that follow it in the same read.
-const RECEIVE_BLOCK: usize = 64 * 1024;
-/// A partial message at most this long is moved out of an oversized block
-/// at the end of a read.
-const COMPACT_BELOW: usize = 1024;
 /// The longest close reason: 125 bytes of control payload minus the code.
 const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
 
@@ -114,7 +109,7 @@ pub struct Connection {
     message: Option<MessageKind>,
     /// Payload plus fragment charges of the open message.
     message_charge: u64,
-    payload: BytesMut,
+    payload: PayloadBuffer,
     utf8: Utf8Validator,
     control: [u8; MAX_CONTROL_PAYLOAD],
     control_len: usize,
@@ -168,6 +163,7 @@ impl Connection {
             side,
             allow_non_minimal_length: config.allow_non_minimal_length,
         };
+        let payload = PayloadBuffer::new(config.max_message_size);
         let mut connection = Self {
             side,
             config,
@@ -179,7 +175,7 @@ impl Connection {
             frame: None,
             message: None,
             message_charge: 0,
-            payload: BytesMut::new(),
+            payload,
             utf8: Utf8Validator::default(),
             control: [0; MAX_CONTROL_PAYLOAD],
             control_len: 0,
@@ -232,9 +228,15 @@ impl Connection {
 
     /// Received bytes held while a frame or message is incomplete, plus
     /// payload bytes waiting in the event queue.
+    ///
+    /// The message being assembled counts with the memory reserved for
+    /// it, not only what arrived: a large frame is reserved whole once a
+    /// sixteenth of it is in (so its payload is copied once), and a
+    /// server-wide budget on this figure must see what a peer can make us
+    /// reserve.
     #[must_use]
     pub fn buffered_input(&self) -> usize {
-        self.header_len + self.control_len + self.payload.len() + self.queued_bytes
+        self.header_len + self.control_len + self.payload.capacity() + self.queued_bytes
     }
 
     /// Output bytes queued and not yet handed out by
@@ -307,16 +309,7 @@ impl Connection {
         if self.config.streaming && !self.payload.is_empty() {
             self.flush_piece(false);
         }
-        if self.payload.is_empty() {
-            // Between reads hold no spare capacity: the block lives on only
-            // in the messages handed out.
-            self.payload = BytesMut::new();
-        } else if self.payload.len() <= COMPACT_BELOW && self.payload.capacity() > 2 * COMPACT_BELOW
-        {
-            // A small partial message must not pin the read's whole block
-            // while the peer goes quiet.
-            self.payload = BytesMut::from(&self.payload[..]);
-        }
+        self.payload.end_read();
         Ok(pos)
     }
 
@@ -705,16 +698,28 @@ impl Connection {
     /// assert_eq!(client.poll_event(), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    // Inlined into the caller's drain loop: it runs once per message, and
+    // returning the event through a call costs more than the rest of it.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         let Some(event) = self.events.pop_front() else {
-            self.send_deferred_close();
+            if self.deferred_close.is_some() {
+                self.send_deferred_close();
+            }
             return None;
         };
         self.queued_bytes -= event.payload_len();
         if self.events.is_empty() && self.events.capacity() > KEEP_EVENT_SLOTS {
-            self.events = VecDeque::new();
+            self.release_event_queue();
         }
         Some(event)
+    }
+
+    /// An event queue drained to empty gives back an allocation grown past
+    /// [`KEEP_EVENT_SLOTS`].
+    #[cold]
+    fn release_event_queue(&mut self) {
+        self.events = VecDeque::new();
     }
 
     // ---- Reading -----------------------------------------------------------
@@ -726,32 +731,37 @@ impl Connection {
                 *pos = input.len();
                 break;
             }
-            match self.frame {
+            // The frame being read lives in a local while this loop works
+            // on it, and goes back to `self.frame` only if the input ends
+            // inside it.
+            let frame = match self.frame.take() {
+                Some(frame) => frame,
                 None => {
                     if self.header_len == 0 && self.is_backpressured() {
                         break;
                     }
-                    if !self.read_header(&input[*pos..], pos)? {
-                        continue;
+                    match self.read_header(&input[*pos..], pos)? {
+                        Some(frame) => frame,
+                        None => continue,
                     }
                 }
-                Some(frame) => {
-                    let avail = input.len() - *pos;
-                    let n = usize::try_from(frame.remaining).map_or(avail, |r| r.min(avail));
-                    self.read_payload(frame, &input[*pos..*pos + n], avail)?;
-                    *pos += n;
-                }
-            }
-            if self.frame.is_some_and(|f| f.remaining == 0) {
-                self.finish_frame(now)?;
+            };
+            let avail = input.len() - *pos;
+            let n = usize::try_from(frame.remaining).map_or(avail, |r| r.min(avail));
+            let frame = self.read_payload(frame, &input[*pos..*pos + n], avail - n)?;
+            *pos += n;
+            if frame.remaining == 0 {
+                self.finish_frame(now, frame)?;
+            } else {
+                self.frame = Some(frame);
             }
         }
         Ok(())
     }
 
-    /// Reads header bytes; returns true once a whole header was parsed and
-    /// its frame started.
-    fn read_header(&mut self, input: &[u8], pos: &mut usize) -> Result<bool, Error> {
+    /// Reads header bytes; returns the frame once a whole header was parsed
+    /// and the frame started.
+    fn read_header(&mut self, input: &[u8], pos: &mut usize) -> Result<Option<InFrame>, Error> {
         // Fast path: the whole header is in this input.
         if self.header_len == 0 && input.len() >= 2 {
             frame::check_first_two(input[0], input[1], self.rules)?;
@@ -759,8 +769,7 @@ impl Connection {
             if input.len() >= full {
                 let header = frame::parse(&input[..full], self.rules)?;
                 *pos += full;
-                self.start_frame(header)?;
-                return Ok(true);
+                return self.start_frame(header).map(Some);
             }
         }
         let need = if self.header_len < 2 {
@@ -773,24 +782,23 @@ impl Connection {
         self.header_len += take;
         *pos += take;
         if self.header_len < 2 {
-            return Ok(false);
+            return Ok(None);
         }
         if need == 2 {
             frame::check_first_two(self.header[0], self.header[1], self.rules)?;
         }
         let full = frame::header_len(self.header[1]);
         if self.header_len < full {
-            return Ok(false);
+            return Ok(None);
         }
         let header = frame::parse(&self.header[..full], self.rules)?;
         self.header_len = 0;
-        self.start_frame(header)?;
-        Ok(true)
+        self.start_frame(header).map(Some)
     }
 
     /// Applies the rules that depend on the open message, and the caps, to a
     /// parsed header (RFC 6455 §5.4, §10.4).
-    fn start_frame(&mut self, header: frame::Header) -> Result<(), Error> {
+    fn start_frame(&mut self, header: frame::Header) -> Result<InFrame, Error> {
         if header.opcode.is_control() {
             self.control_len = 0;
         } else {
@@ -826,29 +834,26 @@ impl Connection {
             self.message_charge = charge;
             self.message = Some(kind);
         }
-        self.frame = Some(InFrame {
+        Ok(InFrame {
             fin: header.fin,
             opcode: header.opcode,
             mask: header.mask,
             remaining: header.len,
             phase: 0,
-        });
-        Ok(())
+        })
     }
 
     /// Copies a piece of payload once, unmasks it in place and, for text,
     /// validates it at once.
     ///
-    /// `arrived` is what is left of the current input: when the buffer must
-    /// grow, it grows to hold that much (up to [`RECEIVE_BLOCK`]), so the
-    /// small messages of one read share one allocation, handed out as
-    /// [`Bytes`] views of it.
+    /// `after` is how much of the current input follows the piece: the
+    /// [`PayloadBuffer`] reserves for the frames there too.
     fn read_payload(
         &mut self,
         mut frame: InFrame,
         chunk: &[u8],
-        arrived: usize,
-    ) -> Result<(), Error> {
+        after: usize,
+    ) -> Result<InFrame, Error> {
         let n = chunk.len();
         if frame.opcode.is_control() {
             let region = &mut self.control[self.control_len..self.control_len + n];
@@ -858,29 +863,26 @@ impl Connection {
             }
             self.control_len += n;
         } else {
-            let start = self.payload.len();
-            if self.payload.capacity() - start < n {
-                self.payload.reserve(n.max(arrived.min(RECEIVE_BLOCK)));
-            }
-            self.payload.extend_from_slice(chunk);
-            let region = &mut self.payload[start..];
-            if let Some(key) = frame.mask {
-                apply_mask(region, key, frame.phase);
-            }
+            // Streaming hands each read's bytes out at its end: reserving
+            // ahead for the rest of the frame would only pin memory.
+            let frame_rest = if self.config.streaming {
+                n as u64
+            } else {
+                frame.remaining
+            };
+            let region = self
+                .payload
+                .append(chunk, frame.mask, frame.phase, frame_rest, after);
             if self.message == Some(MessageKind::Text) && self.utf8.feed(region).is_err() {
                 return Err(Error::InvalidUtf8);
             }
         }
         frame.phase = (frame.phase + n) % 4;
         frame.remaining -= n as u64;
-        self.frame = Some(frame);
-        Ok(())
+        Ok(frame)
     }
 
-    fn finish_frame(&mut self, now: Instant) -> Result<(), Error> {
-        let Some(frame) = self.frame.take() else {
-            return Ok(());
-        };
+    fn finish_frame(&mut self, now: Instant, frame: InFrame) -> Result<(), Error> {
         match frame.opcode {
             OpCode::Ping => {
                 let payload = Bytes::copy_from_slice(&self.control[..self.control_len]);
@@ -902,7 +904,7 @@ impl Connection {
                     if self.config.streaming {
                         self.flush_piece(true);
                     } else {
-                        let data = self.payload.split().freeze();
+                        let data = self.payload.take();
                         let event = match self.message {
                             Some(MessageKind::Text) => Event::Text(data),
                             _ => Event::Binary(data),
@@ -929,7 +931,7 @@ impl Connection {
         }
         self.message = None;
         self.message_charge = 0;
-        self.payload = BytesMut::new();
+        self.payload.release();
         self.state = State::Closed;
         self.push_event(Event::Closed { code, reason });
         self.deadlines.disarm(Timer::Idle);
@@ -946,7 +948,7 @@ impl Connection {
     }
 
     fn flush_piece(&mut self, fin: bool) {
-        let bytes = self.payload.split().freeze();
+        let bytes = self.payload.take();
         let kind = self.message.unwrap_or(MessageKind::Binary);
         self.push_event(Event::Data { kind, bytes, fin });
     }
@@ -1116,6 +1118,7 @@ impl Connection {
 
     /// Sends the close frame of a violation deferred by
     /// [`fail_with`](Self::fail_with), once the events before it are out.
+    #[cold]
     fn send_deferred_close(&mut self) {
         if let Some(code) = self.deferred_close.take() {
             self.queue_close(Some(code), b"");
@@ -1134,7 +1137,7 @@ impl Connection {
         self.frame = None;
         self.header_len = 0;
         self.message = None;
-        self.payload = BytesMut::new();
+        self.payload.release();
     }
 
     /// Nothing more will be read: release input buffers, disarm every

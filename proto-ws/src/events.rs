@@ -76,6 +76,7 @@ pub enum Event {
 
 impl Event {
     /// The payload bytes this event holds, for accounting.
+    #[inline]
     pub(crate) fn payload_len(&self) -> usize {
         match self {
             Self::Text(b) | Self::Binary(b) | Self::Ping(b) | Self::Pong(b) => b.len(),

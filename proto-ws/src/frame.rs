@@ -110,6 +110,7 @@ pub(crate) fn header_len(b1: u8) -> usize {
 
 /// Parses a complete header (`buf.len() == header_len(buf[1])`), whose first
 /// two bytes passed [`check_first_two`].
+#[inline]
 pub(crate) fn parse(buf: &[u8], rules: Rules) -> Result<Header, Error> {
     let (b0, b1) = (buf[0], buf[1]);
     let opcode = OpCode::from_bits(b0 & 0x0f)?;
@@ -136,7 +137,7 @@ pub(crate) fn parse(buf: &[u8], rules: Rules) -> Result<Header, Error> {
         short => (u64::from(short), &buf[2..]),
     };
     let mask = if b1 & 0x80 != 0 {
-        Some([rest[0], rest[1], rest[2], rest[3]])
+        rest[..4].try_into().ok()
     } else {
         None
     };

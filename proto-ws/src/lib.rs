@@ -88,6 +88,7 @@ pub mod fuzzing;
 pub mod handshake;
 mod limits;
 mod mask;
+mod payload;
 mod state;
 mod utf8;
 

@@ -120,7 +120,12 @@ impl Config {
     /// Default 16 MiB ([`DEFAULT_MAX_MESSAGE_SIZE`]), exactly what Autobahn
     /// 9.1.6 and 9.2.6 send. A whole-message connection buffers up to this
     /// much per message (plus one completed message waiting in the event
-    /// queue). Checked on each frame's declared length before buffering; a
+    /// queue). Memory follows what arrives: a frame is reserved in one piece
+    /// (so its payload is copied once) only when its declared length is at
+    /// most 16 times what arrived of it plus 64 KiB, never on a header
+    /// alone; the reservation counts in
+    /// [`Connection::buffered_input`](crate::Connection::buffered_input), so
+    /// a budget on buffered bytes sees it. Checked on each frame's declared length before buffering; a
     /// larger message fails the connection with
     /// [`Error::TooLarge`](crate::Error::TooLarge)`(`[`Limit::MessageSize`](crate::Limit::MessageSize)`)`,
     /// close code 1009. Applies in [`streaming`](Self::streaming) mode too.
