@@ -227,16 +227,12 @@ impl Connection {
     }
 
     /// Received bytes held while a frame or message is incomplete, plus
-    /// payload bytes waiting in the event queue.
-    ///
-    /// The message being assembled counts with the memory reserved for
-    /// it, not only what arrived: a large frame is reserved whole once a
-    /// sixteenth of it is in (so its payload is copied once), and a
-    /// server-wide budget on this figure must see what a peer can make us
-    /// reserve.
+    /// payload bytes waiting in the event queue. (The memory reserved for
+    /// the message being assembled stays within twice what arrived plus
+    /// 64 KiB.)
     #[must_use]
     pub fn buffered_input(&self) -> usize {
-        self.header_len + self.control_len + self.payload.capacity() + self.queued_bytes
+        self.header_len + self.control_len + self.payload.len() + self.queued_bytes
     }
 
     /// Output bytes queued and not yet handed out by

@@ -122,10 +122,8 @@ impl Config {
     /// much per message (plus one completed message waiting in the event
     /// queue). Memory follows what arrives: a frame is reserved in one piece
     /// (so its payload is copied once) only when its declared length is at
-    /// most 16 times what arrived of it plus 64 KiB, never on a header
-    /// alone; the reservation counts in
-    /// [`Connection::buffered_input`](crate::Connection::buffered_input), so
-    /// a budget on buffered bytes sees it. Checked on each frame's declared length before buffering; a
+    /// most twice what arrived of it plus 64 KiB, never on a header
+    /// alone. Checked on each frame's declared length before buffering; a
     /// larger message fails the connection with
     /// [`Error::TooLarge`](crate::Error::TooLarge)`(`[`Limit::MessageSize`](crate::Limit::MessageSize)`)`,
     /// close code 1009. Applies in [`streaming`](Self::streaming) mode too.
