@@ -22,15 +22,12 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::future::Future;
-use std::hint::black_box;
-use std::io::{self, Read, Write};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use rampart_bench::client::masked_frame;
+#[path = "../benches/common/decode.rs"]
+mod decode;
+use decode::{fastwebsockets_decode, proto_ws_decode, text_payload, tungstenite_decode};
 
 /// Bytes per read: 64 KiB as in `benches/decode.rs`, or the optional fifth
 /// argument (adapter-core reads 16 KiB at a time).
@@ -71,129 +68,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn text_payload(size: usize) -> Vec<u8> {
-    let pattern = "hello κόσμε €uro ".as_bytes();
-    let mut out: Vec<u8> = pattern.iter().copied().cycle().take(size).collect();
-    while std::str::from_utf8(&out).is_err() {
-        out.pop();
-    }
-    out
-}
-
-/// An in-memory socket: reads of at most 64 KiB, writes discarded.
-struct Wire<'a> {
-    input: &'a [u8],
-}
-
-impl Read for Wire<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.input.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(read_size()).min(self.input.len());
-        buf[..n].copy_from_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        Ok(n)
-    }
-}
-
-impl Write for Wire<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The same for tokio's traits (fastwebsockets), always ready.
-struct AsyncWire {
-    input: &'static [u8],
-}
-
-impl tokio::io::AsyncRead for AsyncWire {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = buf.remaining().min(read_size()).min(self.input.len());
-        buf.put_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl tokio::io::AsyncWrite for AsyncWire {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(b.len()))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// Polls a future whose I/O is always ready to completion, once.
-fn ready<F: Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("in-memory stream returned Pending"),
-    }
-}
-
-fn proto_ws_decode(conn: &mut proto_ws::Connection, now: Instant, input: &[u8]) -> usize {
-    let mut delivered = 0;
-    for read in input.chunks(read_size()) {
-        let mut rest = read;
-        while !rest.is_empty() {
-            let n = conn.handle_input(now, rest).unwrap();
-            rest = &rest[n..];
-            while let Some(event) = conn.poll_event() {
-                delivered += usize::from(matches!(
-                    black_box(event),
-                    proto_ws::Event::Binary(_) | proto_ws::Event::Text(_)
-                ));
-            }
-        }
-    }
-    delivered
-}
-
-fn tungstenite_decode(input: &[u8], count: usize) -> usize {
-    let mut ws = tungstenite::WebSocket::from_raw_socket(
-        Wire { input },
-        tungstenite::protocol::Role::Server,
-        None,
-    );
-    let mut delivered = 0;
-    while delivered < count {
-        let msg = black_box(ws.read().unwrap());
-        delivered += usize::from(msg.is_binary() || msg.is_text());
-    }
-    delivered
-}
-
-fn fastwebsockets_decode(input: &'static [u8], count: usize) -> usize {
-    let ws = fastwebsockets::WebSocket::after_handshake(
-        AsyncWire { input },
-        fastwebsockets::Role::Server,
-    );
-    let mut ws = fastwebsockets::FragmentCollector::new(ws);
-    let mut delivered = 0;
-    while delivered < count {
-        let frame = black_box(ready(ws.read_frame()).unwrap());
-        delivered += usize::from(matches!(
-            frame.opcode,
-            fastwebsockets::OpCode::Binary | fastwebsockets::OpCode::Text
-        ));
-    }
-    delivered
-}
-
 /// At least 1 MiB of identical frames of `size` bytes; the bytes (leaked:
 /// fastwebsockets' stream wants 'static input) and the frame count.
 fn stream(size: usize, text: bool) -> (&'static [u8], usize) {
@@ -202,9 +76,8 @@ fn stream(size: usize, text: bool) -> (&'static [u8], usize) {
     } else {
         vec![0xa5; size]
     };
-    let one = masked_frame(if text { 0x81 } else { 0x82 }, &payload);
-    let count = (1 << 20) / one.len() + 1;
-    (Vec::leak(one.repeat(count)), count)
+    let (bytes, count) = decode::stream(if text { 0x81 } else { 0x82 }, &payload);
+    (Vec::leak(bytes), count)
 }
 
 fn main() {
@@ -229,9 +102,9 @@ fn main() {
                 now,
             )
             .unwrap();
-            assert_eq!(proto_ws_decode(&mut conn, now, input), count);
-            assert_eq!(tungstenite_decode(input, count), count);
-            assert_eq!(fastwebsockets_decode(input, count), count);
+            assert_eq!(proto_ws_decode(&mut conn, now, input, read_size()), count);
+            assert_eq!(tungstenite_decode(input, count, read_size()), count);
+            assert_eq!(fastwebsockets_decode(input, count, read_size()), count);
         }
     }
     let (input, count) = stream(size, text);
@@ -247,9 +120,9 @@ fn main() {
     let t = Instant::now();
     for _ in 0..reps {
         let delivered = match lib.as_str() {
-            "proto-ws" => proto_ws_decode(&mut conn, now, input),
-            "tungstenite" => tungstenite_decode(input, count),
-            "fastwebsockets" => fastwebsockets_decode(input, count),
+            "proto-ws" => proto_ws_decode(&mut conn, now, input, read_size()),
+            "tungstenite" => tungstenite_decode(input, count, read_size()),
+            "fastwebsockets" => fastwebsockets_decode(input, count, read_size()),
             other => panic!("unknown library {other}"),
         };
         assert_eq!(delivered, count);
