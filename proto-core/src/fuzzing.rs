@@ -195,3 +195,77 @@ pub fn deadlines(data: &[u8]) {
         );
     }
 }
+
+/// One byte-level edit of a valid input: the "then mutated" half of the
+/// protocol crates' valid-then-mutated targets.
+///
+/// Each crate keeps its own `Arbitrary` enum of edits (the layout its
+/// committed corpora and regression inputs are decoded with) and maps it
+/// to this, so the edits themselves are written once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteEdit {
+    /// XOR the byte at `at` with `bits` (at least one bit flips).
+    Flip {
+        /// Position; wraps around the current length.
+        at: usize,
+        /// The bits to flip.
+        bits: u8,
+    },
+    /// Insert `byte` before position `at`.
+    Insert {
+        /// Position; wraps around the current length.
+        at: usize,
+        /// The byte inserted.
+        byte: u8,
+    },
+    /// Remove the byte at `at`.
+    Remove {
+        /// Position; wraps around the current length.
+        at: usize,
+    },
+    /// Cut everything from `at` on.
+    Truncate {
+        /// Position; wraps around the current length.
+        at: usize,
+    },
+    /// Repeat up to `len` bytes from `at` in place (duplicated lines,
+    /// chunks, heads).
+    Repeat {
+        /// Position; wraps around the current length.
+        at: usize,
+        /// How many bytes to repeat at most.
+        len: usize,
+    },
+}
+
+/// Applies the first four of `edits` to `bytes` in order; stops early once
+/// nothing is left to edit.
+///
+/// ```
+/// use proto_core::fuzzing::{ByteEdit, apply_edits};
+/// let edited = apply_edits(b"abc".to_vec(), [ByteEdit::Remove { at: 4 }, ByteEdit::Repeat { at: 0, len: 1 }]);
+/// assert_eq!(edited, b"aac");
+/// ```
+#[must_use]
+pub fn apply_edits(mut bytes: Vec<u8>, edits: impl IntoIterator<Item = ByteEdit>) -> Vec<u8> {
+    for edit in edits.into_iter().take(4) {
+        if bytes.is_empty() {
+            break;
+        }
+        let len = bytes.len();
+        match edit {
+            ByteEdit::Flip { at, bits } => bytes[at % len] ^= bits.max(1),
+            ByteEdit::Insert { at, byte } => bytes.insert(at % len, byte),
+            ByteEdit::Remove { at } => {
+                bytes.remove(at % len);
+            }
+            ByteEdit::Truncate { at } => bytes.truncate(at % len),
+            ByteEdit::Repeat { at, len: n } => {
+                let i = at % len;
+                let copy = bytes[i..len.min(i + n)].to_vec();
+                bytes.splice(i..i, copy);
+            }
+        }
+    }
+    bytes
+}

@@ -22,6 +22,7 @@
 use std::time::{Duration, Instant};
 
 use arbitrary::{Arbitrary, Unstructured};
+use proto_core::fuzzing::{ByteEdit, apply_edits};
 
 use crate::transcript::{Record, Transcript, assert_split_invariant, client_requests, run};
 use crate::{
@@ -99,38 +100,26 @@ enum Mutation {
     },
 }
 
-fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for m in mutations.iter().take(4) {
-        if bytes.is_empty() {
-            break;
-        }
-        let pos = |at: &u16| usize::from(*at) % bytes.len();
-        match m {
-            Mutation::Flip { at, bits } => {
-                let i = pos(at);
-                bytes[i] ^= bits.max(&1);
-            }
-            Mutation::Insert { at, byte } => {
-                let i = pos(at);
-                bytes.insert(i, *byte);
-            }
-            Mutation::Remove { at } => {
-                let i = pos(at);
-                bytes.remove(i);
-            }
-            Mutation::Truncate { at } => {
-                let i = pos(at);
-                bytes.truncate(i);
-            }
-            Mutation::Repeat { at, len } => {
-                let i = pos(at);
-                let end = bytes.len().min(i + usize::from(*len));
-                let copy = bytes[i..end].to_vec();
-                bytes.splice(i..i, copy);
-            }
-        }
-    }
-    bytes
+fn mutate(bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    apply_edits(
+        bytes,
+        mutations.iter().map(|m| match *m {
+            Mutation::Flip { at, bits } => ByteEdit::Flip {
+                at: at.into(),
+                bits,
+            },
+            Mutation::Insert { at, byte } => ByteEdit::Insert {
+                at: at.into(),
+                byte,
+            },
+            Mutation::Remove { at } => ByteEdit::Remove { at: at.into() },
+            Mutation::Truncate { at } => ByteEdit::Truncate { at: at.into() },
+            Mutation::Repeat { at, len } => ByteEdit::Repeat {
+                at: at.into(),
+                len: len.into(),
+            },
+        }),
+    )
 }
 
 // ----- invariants shared by the byte targets and the structured one ------

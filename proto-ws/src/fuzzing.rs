@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arbitrary::{Arbitrary, Unstructured};
+use proto_core::fuzzing::{ByteEdit, apply_edits};
 
 use proto_core::{OriginPolicy, Side, Transmit};
 use proto_http::{Request, Response};
@@ -816,30 +817,15 @@ enum Mutation {
     Truncate { at: u32 },
 }
 
-fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for m in mutations.iter().take(4) {
-        if bytes.is_empty() {
-            break;
-        }
-        let pos = |at: &u32| usize::try_from(*at).unwrap_or(0) % bytes.len();
-        match m {
-            Mutation::Flip { at, bits } => {
-                let i = pos(at);
-                bytes[i] ^= bits.max(&1);
-            }
-            Mutation::Insert { at, byte } => {
-                let i = pos(at);
-                bytes.insert(i, *byte);
-            }
-            Mutation::Remove { at } => {
-                let i = pos(at);
-                bytes.remove(i);
-            }
-            Mutation::Truncate { at } => {
-                let i = pos(at);
-                bytes.truncate(i);
-            }
-        }
-    }
-    bytes
+fn mutate(bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    let at = |at: u32| usize::try_from(at).unwrap_or(0);
+    apply_edits(
+        bytes,
+        mutations.iter().map(|m| match *m {
+            Mutation::Flip { at: i, bits } => ByteEdit::Flip { at: at(i), bits },
+            Mutation::Insert { at: i, byte } => ByteEdit::Insert { at: at(i), byte },
+            Mutation::Remove { at: i } => ByteEdit::Remove { at: at(i) },
+            Mutation::Truncate { at: i } => ByteEdit::Truncate { at: at(i) },
+        }),
+    )
 }
