@@ -87,8 +87,19 @@ where
 }
 
 /// `future`'s output, or `None` when `limit` passes first (the future is
-/// then dropped).
-async fn timeout<R: Runtime, F: Future>(rt: &R, limit: Duration, future: F) -> Option<F::Output> {
+/// then dropped). Runtime-generic, for bounding any test conversation.
+///
+/// # Example
+///
+/// ```ignore
+/// let bounded = timeout(&rt, Duration::from_secs(10), client.recv()).await;
+/// let message = bounded.expect("a message within the bound");
+/// ```
+pub async fn timeout<R: Runtime, F: Future>(
+    rt: &R,
+    limit: Duration,
+    future: F,
+) -> Option<F::Output> {
     let at = Instant::now() + limit;
     let mut sleep = rt.sleep_until(at);
     let mut future = pin!(future);

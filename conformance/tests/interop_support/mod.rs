@@ -6,16 +6,14 @@
 //! Everything binds `127.0.0.1:0`; every wait has a bound; every child
 //! process is killed by its handle when its guard drops, panics included.
 
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::pin::{Pin, pin};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::task::Poll;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use adapter_core::{Runtime, Sleep};
+use adapter_core::Runtime;
 use conformance::autobahn::servers::{self, REFERENCES, Reference, Running};
 
 /// How long a server may take to print its `listening on` line.
@@ -137,23 +135,9 @@ where
     Fut: Future<Output = T>,
 {
     R::run(1, |rt: R| async move {
-        let at = Instant::now() + CONVERSATION;
-        let mut sleep = rt.sleep_until(at);
-        let mut future = pin!(main(rt.clone()));
-        poll_fn(|cx| {
-            if let Poll::Ready(out) = future.as_mut().poll(cx) {
-                return Poll::Ready(Some(out));
-            }
-            while Pin::new(&mut sleep).poll(cx).is_ready() {
-                if Instant::now() >= at {
-                    return Poll::Ready(None);
-                }
-                sleep.reset(at);
-            }
-            Poll::Pending
-        })
-        .await
-        .unwrap_or_else(|| panic!("the client side did not finish within {CONVERSATION:?}"))
+        adapter_core::client_testing::timeout(&rt, CONVERSATION, main(rt.clone()))
+            .await
+            .unwrap_or_else(|| panic!("the client side did not finish within {CONVERSATION:?}"))
     })
     .expect("the runtime starts")
 }
