@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use adapter_core::testing::{TestHandler, WAIT};
 use adapter_smol::text::TextService;
-use adapter_smol::{Runtime, Server, Smol, SmolStream, Stream};
+use adapter_smol::{Protocol, Runtime, Server, ServerHandle, Smol, SmolStream, Stream};
 use async_std::future::timeout;
 
 use crate::async_std::AsyncStd;
@@ -36,6 +36,38 @@ async fn read_to_end(stream: &mut SmolStream) -> io::Result<Vec<u8>> {
     }
 }
 
+/// A server serving on `rt`'s executor, in a task of its own.
+struct Serving {
+    handle: ServerHandle,
+    addr: SocketAddr,
+    done: smol::channel::Receiver<io::Result<()>>,
+}
+
+impl Serving {
+    fn spawn<P: Protocol>(rt: &Smol, server: Server<P>) -> Self {
+        let handle = server.handle();
+        let addr = server.local_addrs()[0];
+        let (report, done) = smol::channel::bounded(1);
+        rt.spawn({
+            let rt = rt.clone();
+            async move {
+                let _ = report.send(server.serve(rt).await).await;
+            }
+        });
+        Self { handle, addr, done }
+    }
+
+    /// Stops the server and waits, bounded, for its task to end cleanly.
+    async fn stop(self) {
+        self.handle.stop();
+        timeout(WAIT, self.done.recv())
+            .await
+            .expect("stops within the bound")
+            .expect("the serving task reports")
+            .expect("serves cleanly");
+    }
+}
+
 /// Serves on `rt`'s executor, echoes two lines to a client connected with
 /// `rt.connect`, then stops; every wait is bounded.
 async fn serve_and_call(rt: Smol) {
@@ -45,15 +77,8 @@ async fn serve_and_call(rt: Smol) {
         .systemd_sockets(false)
         .build()
         .expect("server builds");
-    let handle = server.handle();
-    let addr = server.local_addrs()[0];
-    let (done, serving) = smol::channel::bounded(1);
-    rt.spawn({
-        let rt = rt.clone();
-        async move {
-            let _ = done.send(server.serve(rt).await).await;
-        }
-    });
+    let serving = Serving::spawn(&rt, server);
+    let (handle, addr) = (serving.handle.clone(), serving.addr);
 
     let mut client = timeout(WAIT, rt.connect(addr))
         .await
@@ -73,12 +98,7 @@ async fn serve_and_call(rt: Smol) {
         .expect("shuts down");
     drop(client);
 
-    handle.stop();
-    timeout(WAIT, serving.recv())
-        .await
-        .expect("stops within the bound")
-        .expect("the serving task reports")
-        .expect("serves cleanly");
+    serving.stop().await;
     let stats = handle.stats();
     assert_eq!((stats.accepted, stats.closed), (1, 1));
 }
@@ -115,15 +135,8 @@ async fn serve_and_use_the_clients(rt: Smol) {
         .systemd_sockets(false)
         .build()
         .expect("server builds");
-    let handle = server.handle();
-    let addr = server.local_addrs()[0];
-    let (done, serving) = smol::channel::bounded(1);
-    rt.spawn({
-        let rt = rt.clone();
-        async move {
-            let _ = done.send(server.serve(rt).await).await;
-        }
-    });
+    let serving = Serving::spawn(&rt, server);
+    let (handle, addr) = (serving.handle.clone(), serving.addr);
 
     let connector = Connector::new(rt.clone());
     timeout(WAIT, async {
@@ -165,12 +178,7 @@ async fn serve_and_use_the_clients(rt: Smol) {
     .await
     .expect("the clients finish within the bound");
 
-    handle.stop();
-    timeout(WAIT, serving.recv())
-        .await
-        .expect("stops within the bound")
-        .expect("the serving task reports")
-        .expect("serves cleanly");
+    serving.stop().await;
     let stats = handle.stats();
     assert_eq!((stats.ws_opened, stats.accepted, stats.closed), (1, 3, 3));
 }
