@@ -8,14 +8,20 @@
 //!    `now` before it is trusted, then the machine's `poll_timeout`;
 //! 3. messages from [`ConnHandle`](crate::ConnHandle)s, while output is not
 //!    backed up;
-//! 4. input the machine did not take yet (its short count is backpressure);
+//! 4. input the machine did not take yet (its short count is backpressure),
+//!    else a read, only when output is not backed up and the server is
+//!    within its budget of buffered bytes (see `budget`);
 //! 5. the protocol's event dispatch to the application;
 //! 6. `poll_transmit` into one reused buffer, then write, with the write
 //!    stall deadline re-armed whenever the peer takes a byte;
-//! 7. shutdown of the write side when the machine says so or closes;
-//! 8. a read, only when no input is left over, output is not backed up and
-//!    the server is within its budget of buffered bytes (see `budget`);
-//! 9. one timer armed at the earliest deadline.
+//! 7. shutdown of the write side when the machine says so or closes, then
+//!    reads that discard input while the farewell lingers;
+//! 8. one timer armed at the earliest deadline.
+//!
+//! Reading before the dispatch lets one round take a request in, answer it
+//! and write the answer; the next round finds the socket drained (its read
+//! registers for readiness) and the connection goes idle: two rounds per
+//! request or message, where reading last took three.
 //!
 //! After each round the connection's buffered bytes go into the server's
 //! gauge; a connection the budget chose to close says its farewell at the
@@ -25,15 +31,13 @@
 //! and in the accept back-off): machines and runtimes get `now` from here.
 
 use std::cell::RefCell;
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use event_listener::EventListener;
 use proto_core::{Drive, PeerError, Permit, Timer};
 
 use crate::alarm::Alarm;
@@ -43,6 +47,7 @@ use crate::protocol::{CloseReason, Conn, ConnId, Protocol};
 use crate::runtime::{Runtime, Stream};
 use crate::server::{LiveGuard, Shared, StopState};
 use crate::transport::{KEEP_CAPACITY, Outbox};
+use crate::wakers::Registration;
 
 /// Rounds per wake-up before yielding to other connections.
 pub(crate) const MAX_ROUNDS: usize = 32;
@@ -93,7 +98,8 @@ struct Driver<R: Runtime, P: Protocol> {
     drain_at: Option<Instant>,
     linger_until: Option<Instant>,
     lingered: usize,
-    stop_listener: Option<EventListener>,
+    /// This task's place among those woken when the stop state changes.
+    stop_watch: Registration,
     alarm: Alarm<R::Sleep>,
     /// What this connection last added to the buffered-bytes gauge.
     accounted: usize,
@@ -154,6 +160,7 @@ pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
         _live: live,
     };
     let member = Member::new(Arc::clone(&shared.budget), id);
+    let stop_watch = Registration::new(Arc::clone(&shared.stop_wakers));
     let mut d = Driver::<R, P> {
         cx,
         machine,
@@ -177,7 +184,7 @@ pub(crate) async fn serve_connection<R: Runtime, P: Protocol>(
         drain_at: None,
         linger_until: None,
         lingered: 0,
-        stop_listener: None,
+        stop_watch,
         alarm: Alarm::new(),
         accounted: 0,
         member,
@@ -343,12 +350,27 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             }
         }
 
-        // 4. Left-over input.
+        // 4. Left-over input, else new input.
         if !self.pending_in.is_empty() && !self.input_failed {
             let pending = std::mem::take(&mut self.pending_in);
             let used = self.feed(now, &pending);
             progress |= used > 0;
             self.keep_input(&pending[used..]);
+        }
+        // New input waits while the server is over its budget.
+        let may_read = !self.read_eof
+            && !self.finishing()
+            && !self.input_failed
+            && self.pending_in.is_empty()
+            && !self.outbox.is_backed_up()
+            && !self.member.should_pause(&self.shared.stats, cx);
+        if may_read {
+            match self.read(cx, now, false) {
+                Ok(moved) => progress |= moved,
+                Err(e) => {
+                    return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind())));
+                }
+            }
         }
 
         // 5. Events to the application.
@@ -408,26 +430,14 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
                 self.linger_until = now.checked_add(LINGER_TIME);
                 progress = true;
             }
-        }
-
-        // 8. Input.
-        // Discarding reads go on while lingering; new input waits while the
-        // server is over its budget.
-        let may_read = !self.read_eof
-            && (lingering
-                || (!finishing
-                    && !self.input_failed
-                    && self.pending_in.is_empty()
-                    && !self.outbox.is_backed_up()
-                    && !self.member.should_pause(&self.shared.stats, cx)));
-        if may_read {
-            match self.read(cx, now, lingering) {
+            // Input is read and discarded while the farewell lingers.
+            match self.read(cx, now, true) {
                 Ok(moved) => progress |= moved,
                 Err(e) => {
                     return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind())));
                 }
             }
-            if lingering && (self.read_eof || self.lingered > LINGER_BYTES) {
+            if self.read_eof || self.lingered > LINGER_BYTES {
                 return Step::Done(self.reason.take().unwrap_or(CloseReason::Done));
             }
         }
@@ -435,7 +445,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             return Step::Progress;
         }
 
-        // 9. One timer at the earliest deadline.
+        // 8. One timer at the earliest deadline.
         let machine_at = self.machine.poll_timeout().filter(|at| *at > now);
         let earliest = [
             machine_at,
@@ -476,21 +486,10 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         self.farewell_until = Some(now + FAREWELL_TIME);
     }
 
-    /// Watches the server's stop state; registers for its change.
-    fn poll_stop(&mut self, cx: &mut Context<'_>) -> StopState {
-        for _ in 0..3 {
-            let state = self.shared.stop_state();
-            if state == StopState::Forced {
-                return state;
-            }
-            match &mut self.stop_listener {
-                None => self.stop_listener = Some(self.shared.stop_event.listen()),
-                Some(listener) => match Pin::new(listener).poll(cx) {
-                    Poll::Ready(()) => self.stop_listener = None,
-                    Poll::Pending => return state,
-                },
-            }
-        }
+    /// Watches the server's stop state; registered for its change before
+    /// it is read, so a change after the read wakes this task.
+    fn poll_stop(&mut self, cx: &Context<'_>) -> StopState {
+        self.stop_watch.register(cx.waker());
         self.shared.stop_state()
     }
 

@@ -108,6 +108,7 @@ mod sys;
 pub mod testing;
 pub mod text;
 mod transport;
+mod wakers;
 pub mod web;
 
 pub use budget::DEFAULT_MAX_BUFFERED_BYTES;

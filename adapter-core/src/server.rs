@@ -20,6 +20,7 @@ use crate::handle::QueueFull;
 use crate::protocol::Protocol;
 use crate::runtime::{Listener, Runtime, Sleep, Stream};
 use crate::sys;
+use crate::wakers::{Registration, WakerSet};
 
 /// Descriptors kept beyond one per connection: listeners, the runtime's own
 /// (epoll, eventfd, signal pipe), logs, a reload's pipe.
@@ -71,8 +72,8 @@ pub(crate) struct Shared {
     fd_limit: Option<u64>,
     state: AtomicU8,
     stop_at: Mutex<Option<Instant>>,
-    /// Notified on stop and on force.
-    pub(crate) stop_event: Event,
+    /// Connections and accept loops, woken on stop and on force.
+    pub(crate) stop_wakers: Arc<WakerSet>,
     /// Accept loops and connections still running.
     live: AtomicUsize,
     /// Notified on stop and when `live` drops to zero.
@@ -112,14 +113,14 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-        self.stop_event.notify(usize::MAX);
+        self.stop_wakers.wake_all();
         self.done_event.notify(usize::MAX);
     }
 
     fn force(&self) {
         self.stop();
         self.state.store(2, Ordering::Release);
-        self.stop_event.notify(usize::MAX);
+        self.stop_wakers.wake_all();
         self.done_event.notify(usize::MAX);
     }
 
@@ -435,7 +436,7 @@ impl<P: Protocol> Builder<P> {
             fd_limit,
             state: AtomicU8::new(0),
             stop_at: Mutex::new(None),
-            stop_event: Event::new(),
+            stop_wakers: Arc::default(),
             live: AtomicUsize::new(0),
             done_event: Event::new(),
             local_addrs,
@@ -598,25 +599,15 @@ async fn accept_loop<R: Runtime, P: Protocol>(
     protocol: Arc<P>,
     _live: LiveGuard,
 ) {
-    let mut stop: Option<EventListener> = None;
+    let mut stop = Registration::new(Arc::clone(&shared.stop_wakers));
     let mut backoff: Option<R::Sleep> = None;
     poll_fn(|cx| {
+        // Registered before the state is read: a stop after the read wakes us.
+        stop.register(cx.waker());
         let mut accepted = 0;
         loop {
             if shared.stop_state() != StopState::Running {
                 return Poll::Ready(());
-            }
-            match &mut stop {
-                None => {
-                    stop = Some(shared.stop_event.listen());
-                    continue;
-                }
-                Some(l) => {
-                    if Pin::new(l).poll(cx).is_ready() {
-                        stop = None;
-                        continue;
-                    }
-                }
             }
             if let Some(sleep) = &mut backoff {
                 if Pin::new(sleep).poll(cx).is_pending() {
