@@ -4,8 +4,14 @@
 //! A connection has several deadlines (the machine's, the write stall,
 //! shutdown grace and drain, ...), but arming one runtime timer per deadline
 //! would cost a timer-wheel entry each. Instead the owner computes the
-//! earliest deadline every round and points this single timer at it,
-//! resetting it only when that deadline moves.
+//! earliest deadline every round and points this single timer at it.
+//!
+//! A deadline that moves later does not move the timer: a keep-alive
+//! connection pushes its idle deadline on every request, and resetting a
+//! runtime timer costs a timer-wheel update (a lock on async-io's). The
+//! timer then fires early, the owner finds no deadline passed, and the next
+//! call arms it at the deadline of that moment: at most one extra wake-up
+//! per timer period instead of one reset per request.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -30,16 +36,17 @@ impl<S: Sleep> Alarm<S> {
     }
 
     /// Arms the timer for `at` (creating it on first use, resetting it when
-    /// `at` moved) and polls it.
+    /// `at` is earlier than where it is armed) and polls it.
     ///
     /// `Ready` means it fired: the owner then compares the current time
-    /// with each of its deadlines. A runtime timer may fire slightly early;
-    /// the deadline is then still ahead, and the next call re-arms it.
+    /// with each of its deadlines. It may fire before `at` (it was armed
+    /// earlier, or a runtime timer fires slightly early); the deadline is
+    /// then still ahead, and the next call re-arms it.
     pub(crate) fn poll_at<R>(&mut self, rt: &R, at: Instant, cx: &mut Context<'_>) -> Poll<()>
     where
         R: Runtime<Sleep = S>,
     {
-        if self.armed_at != Some(at) {
+        if self.armed_at.is_none_or(|armed| armed > at) {
             match &mut self.sleep {
                 Some(sleep) => sleep.reset(at),
                 None => self.sleep = Some(rt.sleep_until(at)),
