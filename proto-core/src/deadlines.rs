@@ -122,6 +122,9 @@ impl fmt::Display for Timer {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Deadlines {
     slots: [Option<Instant>; Timer::COUNT],
+    /// The earliest of `slots`, kept current by every change: drivers ask
+    /// for it several times per wake-up, far more often than timers move.
+    earliest: Option<Instant>,
 }
 
 impl Deadlines {
@@ -133,7 +136,7 @@ impl Deadlines {
 
     /// Arms `timer` to expire at `at`, replacing any earlier deadline.
     pub fn arm(&mut self, timer: Timer, at: Instant) {
-        self.slots[timer.index()] = Some(at);
+        self.set(timer, Some(at));
     }
 
     /// Arms `timer` to expire `after` from `now`.
@@ -141,17 +144,34 @@ impl Deadlines {
     /// If `now + after` cannot be represented the timer is left disarmed: a
     /// duration that large means "never".
     pub fn arm_after(&mut self, timer: Timer, now: Instant, after: Duration) {
-        self.slots[timer.index()] = now.checked_add(after);
+        self.set(timer, now.checked_add(after));
     }
 
     /// Disarms `timer`; does nothing if it was not armed.
     pub fn disarm(&mut self, timer: Timer) {
-        self.slots[timer.index()] = None;
+        self.set(timer, None);
     }
 
     /// Disarms every timer.
     pub fn clear(&mut self) {
-        self.slots = [None; Timer::COUNT];
+        *self = Self::default();
+    }
+
+    /// Sets one slot and keeps `earliest` current, scanning the slots only
+    /// when the earliest deadline itself moved later or went away.
+    fn set(&mut self, timer: Timer, value: Option<Instant>) {
+        let old = std::mem::replace(&mut self.slots[timer.index()], value);
+        match value {
+            Some(at) if self.earliest.is_none_or(|earliest| at <= earliest) => {
+                self.earliest = Some(at);
+            }
+            _ if old.is_some() && old == self.earliest => self.rescan(),
+            _ => {}
+        }
+    }
+
+    fn rescan(&mut self) {
+        self.earliest = self.slots.iter().flatten().min().copied();
     }
 
     /// When `timer` expires, if it is armed.
@@ -169,7 +189,7 @@ impl Deadlines {
     /// The earliest armed deadline, or `None` when nothing is armed.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.slots.iter().flatten().min().copied()
+        self.earliest
     }
 
     /// Disarms and returns every timer whose deadline is at or before `now`.
@@ -183,6 +203,9 @@ impl Deadlines {
                 *slot = None;
                 expired.insert(timer);
             }
+        }
+        if !expired.is_empty() {
+            self.rescan();
         }
         expired
     }
