@@ -18,10 +18,10 @@ use crate::known::Known;
 use crate::parse::{Framing, body_framing, check_target, is_token, parse_request, parse_response};
 use crate::scan::{HeadEnd, HeadScan, ScanError, ScanLimits};
 use crate::write::{
-    BodyWrite, UserFraming, check_fields, chunk_size_line, error_response, fields_len, is_reason,
-    status_line_len, user_framing, write_fields, write_status_line,
+    BodyWrite, Output, UserFraming, check_fields, is_reason, user_framing, write_chunk_size_line,
+    write_error_response, write_fields, write_status_line,
 };
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use proto_core::{Deadlines, Drive, Side, Timer, Transmit};
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -148,7 +148,10 @@ enum Pending {
 /// 4. **Polls**, drained in this order after every input or command:
 ///    [`poll_transmit`](Self::poll_transmit), then
 ///    [`poll_timeout`](Self::poll_timeout), then
-///    [`poll_event`](Self::poll_event).
+///    [`poll_event`](Self::poll_event). A server may keep a polled request
+///    head with [`take_request`](Self::take_request) (no copy) and give it
+///    back with [`recycle_request`](Self::recycle_request) when done, so
+///    that the next head reuses its allocation.
 ///
 /// Every message sent is a head (`send_request` / `send_response`), any body
 /// (`send_body`), then `finish` (also for bodiless messages), except a `101`
@@ -198,7 +201,8 @@ pub struct Connection {
     /// of one-byte chunks or of 1xx heads cannot grow the queue past the
     /// buffer cap.
     pending_data: usize,
-    out: VecDeque<Bytes>,
+    /// Output not yet handed to `poll_transmit`.
+    out: Output,
     shutdown: Shutdown,
     deadlines: Deadlines,
     arm_on_drain: Option<Timer>,
@@ -272,7 +276,7 @@ impl Connection {
             current: None,
             spare_fields: Vec::new(),
             pending_data: 0,
-            out: VecDeque::new(),
+            out: Output::default(),
             shutdown: Shutdown::No,
             deadlines: Deadlines::new(),
             arm_on_drain: side.is_server().then_some(Timer::KeepAlive),
@@ -354,7 +358,7 @@ impl Connection {
     /// Bytes queued for `poll_transmit`.
     #[must_use]
     pub fn pending_transmit(&self) -> usize {
-        self.out.iter().map(Bytes::len).sum()
+        self.out.len()
     }
 
     /// Received bytes held: unparsed input plus body data and a fixed cost
@@ -517,12 +521,12 @@ impl Connection {
         }
         let fired = if expired.contains(Timer::RequestHead) && matches!(self.read, Read::Head(_)) {
             if self.side.is_server() && matches!(self.write, Write::Idle) {
-                self.out.push_back(Bytes::from(error_response(408)));
+                self.out.write(|out| write_error_response(out, 408));
             }
             Some(Timer::RequestHead)
         } else if expired.contains(Timer::Idle) && matches!(self.read, Read::Body(_)) {
             if self.side.is_server() && matches!(self.write, Write::Awaiting) {
-                self.out.push_back(Bytes::from(error_response(408)));
+                self.out.write(|out| write_error_response(out, 408));
             }
             Some(Timer::Idle)
         } else if expired.contains(Timer::KeepAlive) && matches!(self.read, Read::Idle) {
@@ -581,21 +585,7 @@ impl Connection {
     pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>) -> Option<Transmit> {
         self.arm_deferred(now);
         if !self.out.is_empty() {
-            let mut budget = self.config.max_transmit_chunk;
-            let mut len = 0;
-            while budget > 0 {
-                let Some(front) = self.out.front_mut() else {
-                    break;
-                };
-                let n = budget.min(front.len());
-                out.extend_from_slice(&front[..n]);
-                front.advance(n);
-                if front.is_empty() {
-                    self.out.pop_front();
-                }
-                budget -= n;
-                len += n;
-            }
+            let len = self.out.transmit(self.config.max_transmit_chunk, out);
             return Some(Transmit::Data { len });
         }
         self.arm_drained(now);
@@ -679,6 +669,73 @@ impl Connection {
         })
     }
 
+    /// Takes the head of the last [`Event::Request`] polled, to keep it
+    /// without the copy that [`Event::into_owned`] makes (its field index
+    /// would be allocated anew). `None` if the last head polled was not a
+    /// request, or was taken already.
+    ///
+    /// Call it after the event is dropped, before polling again. When done
+    /// with the request, give it back with
+    /// [`recycle_request`](Self::recycle_request).
+    ///
+    /// ```
+    /// use proto_http::{Config, Connection, Event, Side};
+    /// # #[allow(clippy::disallowed_methods)]
+    /// let now = std::time::Instant::now();
+    /// let mut server = Connection::new(Side::Server, Config::default())?;
+    /// server.handle_input(now, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    /// assert!(matches!(server.poll_event(), Some(Event::Request(_))));
+    /// let request = server.take_request().expect("just polled");
+    /// assert_eq!(request.target(), "/a");
+    /// assert!(server.take_request().is_none(), "taken");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn take_request(&mut self) -> Option<Request> {
+        match self.current.take() {
+            Some(Pending::Request(request)) => Some(request),
+            other => {
+                self.current = other;
+                None
+            }
+        }
+    }
+
+    /// Gives back a request head (from [`take_request`](Self::take_request)
+    /// or [`Event::into_owned`]) once you are done with it: its field index
+    /// is kept for the next head this connection parses, so a server that
+    /// keeps each request until the next one arrives parses without
+    /// allocating.
+    ///
+    /// The index is kept only while the connection still reads HTTP, and
+    /// only if it has room for at most 32 fields (1 KiB; a larger one is
+    /// dropped, like an idle connection's large receive buffer).
+    ///
+    /// ```
+    /// use proto_http::{Config, Connection, Event, Response, Side};
+    /// # #[allow(clippy::disallowed_methods)]
+    /// let now = std::time::Instant::now();
+    /// let mut server = Connection::new(Side::Server, Config::default())?;
+    /// let mut kept = None;
+    /// for _ in 0..3 {
+    ///     server.handle_input(now, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    ///     while let Some(event) = server.poll_event() {
+    ///         if matches!(event, Event::Request(_)) {
+    ///             let request = server.take_request().expect("just polled");
+    ///             // Done with the previous request: its allocation is reused.
+    ///             if let Some(old) = kept.replace(request) {
+    ///                 server.recycle_request(old);
+    ///             }
+    ///         }
+    ///     }
+    ///     server.send_response(Response::new(204))?;
+    ///     server.finish()?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn recycle_request(&mut self, mut request: Request) {
+        self.keep_spare(request.headers_mut().take_fields());
+    }
+
     // ----- commands ------------------------------------------------------
 
     /// Queues a request head (client).
@@ -740,16 +797,16 @@ impl Connection {
             connect: request.method() == "CONNECT",
             upgrade: known.upgrade(version),
         };
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(request.method().as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(request.target().as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(version.as_str().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        write_fields(&mut out, headers);
-        out.extend_from_slice(b"\r\n");
-        self.out.push_back(Bytes::from(out));
+        self.out.write(|out| {
+            out.extend_from_slice(request.method().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(request.target().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(version.as_str().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            write_fields(out, headers);
+            out.extend_from_slice(b"\r\n");
+        });
 
         if !known.keep_alive(version) {
             self.keep_alive = false;
@@ -802,16 +859,16 @@ impl Connection {
         if headers.contains("content-length") || headers.contains("transfer-encoding") {
             return Err(SendError::ForbiddenField);
         }
-        let mut out = Vec::with_capacity(64);
-        write_status_line(
-            &mut out,
-            response.version(),
-            status,
-            response.reason().as_bytes(),
-        );
-        write_fields(&mut out, headers);
-        out.extend_from_slice(b"\r\n");
-        self.out.push_back(Bytes::from(out));
+        self.out.write(|out| {
+            write_status_line(
+                out,
+                response.version(),
+                status,
+                response.reason().as_bytes(),
+            );
+            write_fields(out, headers);
+            out.extend_from_slice(b"\r\n");
+        });
         if status == 100 {
             self.waiting_for_continue = false;
         }
@@ -905,8 +962,7 @@ impl Connection {
             // The client may never send the body: its end cannot be found.
             keep_alive = false;
         }
-        // What the connection adds; the head is then sized exactly, so that
-        // `Bytes::from` takes the vector without another allocation.
+        // What the connection adds.
         let mut added: [&[u8]; 2] = [b"", b""];
         if !switching {
             if framing == UserFraming::Neither && body == BodyWrite::Chunked {
@@ -921,17 +977,20 @@ impl Connection {
                 added[1] = b"Connection: keep-alive\r\n";
             }
         }
-        let reason = response.reason().as_bytes();
-        let len =
-            status_line_len(reason) + fields_len(headers) + added[0].len() + added[1].len() + 2;
-        let mut out = Vec::with_capacity(len);
-        write_status_line(&mut out, response.version(), status, reason);
-        write_fields(&mut out, headers);
-        for line in added {
-            out.extend_from_slice(line);
-        }
-        out.extend_from_slice(b"\r\n");
-        self.out.push_back(Bytes::from(out));
+        // Written into the reused output buffer: no allocation per head.
+        self.out.write(|out| {
+            write_status_line(
+                out,
+                response.version(),
+                status,
+                response.reason().as_bytes(),
+            );
+            write_fields(out, headers);
+            for line in added {
+                out.extend_from_slice(line);
+            }
+            out.extend_from_slice(b"\r\n");
+        });
         self.keep_alive = keep_alive;
         self.waiting_for_continue = false;
         if switching {
@@ -980,19 +1039,19 @@ impl Connection {
                 }
                 self.write = Write::Body(BodyWrite::Length(remaining - len));
                 if !data.is_empty() {
-                    self.out.push_back(data);
+                    self.out.push(data);
                 }
             }
             BodyWrite::Chunked => {
                 if !data.is_empty() {
-                    self.out.push_back(Bytes::from(chunk_size_line(data.len())));
-                    self.out.push_back(data);
-                    self.out.push_back(Bytes::from_static(b"\r\n"));
+                    self.out.write(|out| write_chunk_size_line(out, data.len()));
+                    self.out.push(data);
+                    self.out.push_slice(b"\r\n");
                 }
             }
             BodyWrite::Close => {
                 if !data.is_empty() {
-                    self.out.push_back(data);
+                    self.out.push(data);
                 }
             }
         }
@@ -1029,7 +1088,7 @@ impl Connection {
         };
         match body {
             BodyWrite::Length(n) if n > 0 => return Err(SendError::BodyTooShort),
-            BodyWrite::Chunked => self.out.push_back(Bytes::from_static(b"0\r\n\r\n")),
+            BodyWrite::Chunked => self.out.push_slice(b"0\r\n\r\n"),
             BodyWrite::Close => self.keep_alive = false,
             BodyWrite::None | BodyWrite::Length(_) => {}
         }
@@ -1072,10 +1131,11 @@ impl Connection {
         if trailers.contains("content-length") || trailers.contains("transfer-encoding") {
             return Err(SendError::ForbiddenField);
         }
-        let mut out = b"0\r\n".to_vec();
-        write_fields(&mut out, trailers);
-        out.extend_from_slice(b"\r\n");
-        self.out.push_back(Bytes::from(out));
+        self.out.write(|out| {
+            out.extend_from_slice(b"0\r\n");
+            write_fields(out, trailers);
+            out.extend_from_slice(b"\r\n");
+        });
         self.finished_sending();
         Ok(())
     }
@@ -1272,12 +1332,20 @@ impl Connection {
             _ => return,
         };
         let fields = headers.take_fields();
+        self.keep_spare(fields);
+    }
+
+    /// Keeps `fields` for the next head, if it is small, larger than the
+    /// one kept, and another head may still be read.
+    fn keep_spare(&mut self, mut fields: Vec<Field>) {
         if fields.capacity() <= MAX_SPARE_FIELDS
+            && fields.capacity() > self.spare_fields.capacity()
             && matches!(
                 self.read,
                 Read::Idle | Read::Head(_) | Read::Body(_) | Read::Done
             )
         {
+            fields.clear();
             self.spare_fields = fields;
         }
     }
@@ -1490,7 +1558,7 @@ impl Connection {
     fn fail(&mut self, error: Error) {
         if self.side.is_server() && matches!(self.write, Write::Idle | Write::Awaiting) {
             self.out
-                .push_back(Bytes::from(error_response(error.status_hint())));
+                .write(|out| write_error_response(out, error.status_hint()));
         }
         self.fail_silently(error);
     }
@@ -1563,5 +1631,181 @@ impl Drive for Connection {
 
     fn is_closed(&self) -> bool {
         Connection::is_closed(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::disallowed_methods)] // tests need one origin instant
+
+    use super::*;
+    use crate::write::KEEP_STAGED_CAPACITY;
+
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n";
+
+    fn server() -> Connection {
+        Connection::new(Side::Server, Config::default()).expect("valid")
+    }
+
+    fn answer(c: &mut Connection, body: &'static [u8]) {
+        let mut res = Response::new(200);
+        res.headers_mut()
+            .append("Content-Length", body.len().to_string());
+        c.send_response(res).expect("response");
+        c.send_body(body).expect("body");
+        c.finish().expect("finish");
+    }
+
+    fn drain(c: &mut Connection, now: Instant) -> Vec<u8> {
+        let mut wire = Vec::new();
+        while c.poll_transmit(now, &mut wire).is_some() {}
+        wire
+    }
+
+    /// Polls up to the request head and takes it.
+    fn take_next(c: &mut Connection) -> Request {
+        loop {
+            match c.poll_event() {
+                Some(Event::Request(_)) => return c.take_request().expect("just polled"),
+                Some(_) => {}
+                None => panic!("no request"),
+            }
+        }
+    }
+
+    #[test]
+    fn taken_request_is_moved_out_and_later_heads_are_not_affected() {
+        let now = Instant::now();
+        let mut c = server();
+        assert!(c.take_request().is_none(), "nothing polled");
+        c.handle_input(now, GET).expect("input");
+        let request = take_next(&mut c);
+        assert_eq!(request.headers().get("accept"), Some(&b"*/*"[..]));
+        assert!(c.take_request().is_none(), "taken once");
+        assert!(matches!(c.poll_event(), Some(Event::EndOfMessage { .. })));
+        assert!(c.take_request().is_none(), "not a request");
+        answer(&mut c, b"ok");
+        assert_eq!(c.state(), State::Idle);
+    }
+
+    #[test]
+    fn recycled_request_fields_are_reused_by_the_next_head() {
+        let now = Instant::now();
+        let mut c = server();
+        // Pipelined: each request is kept until the next one is taken, as
+        // the adapter does.
+        let input = GET.repeat(6);
+        c.handle_input(now, &input).expect("input");
+        let mut kept = take_next(&mut c);
+        let mut recycled: Option<(*const Field, usize)> = None;
+        for _ in 0..5 {
+            answer(&mut c, b"ok");
+            let next = take_next(&mut c);
+            if let Some(allocation) = recycled {
+                assert_eq!(
+                    next.headers().fields_allocation(),
+                    allocation,
+                    "the recycled field index was filled again"
+                );
+            }
+            let previous = std::mem::replace(&mut kept, next);
+            recycled = Some(previous.headers().fields_allocation());
+            c.recycle_request(previous);
+            assert_eq!(c.spare_fields.as_ptr(), recycled.expect("set").0);
+            assert!(c.spare_fields.is_empty());
+        }
+        answer(&mut c, b"ok");
+        let wire = drain(&mut c, now);
+        assert_eq!(wire.windows(6).filter(|w| w == b"200 OK").count(), 6);
+    }
+
+    #[test]
+    fn recycle_keeps_only_small_indexes_while_reading() {
+        let now = Instant::now();
+        let mut c = server();
+        let mut big = Request::new("GET", "/");
+        for i in 0..=MAX_SPARE_FIELDS {
+            big.headers_mut().append("X", i.to_string());
+        }
+        assert!(big.headers().fields_allocation().1 > MAX_SPARE_FIELDS);
+        c.recycle_request(big);
+        assert_eq!(c.spare_fields.capacity(), 0, "too large: dropped");
+
+        let mut small = Request::new("GET", "/");
+        small.headers_mut().append("Host", "a");
+        let capacity = small.headers().fields_allocation().1;
+        c.recycle_request(small);
+        assert_eq!(c.spare_fields.capacity(), capacity, "kept");
+
+        c.handle_input(
+            now,
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+        .expect("input");
+        let request = take_next(&mut c);
+        answer(&mut c, b"bye");
+        assert!(c.is_closed());
+        c.recycle_request(request);
+        assert_eq!(c.spare_fields.capacity(), 0, "closed: nothing kept");
+    }
+
+    #[test]
+    fn output_buffer_is_reused_and_released_when_drained() {
+        let now = Instant::now();
+        let mut c = server();
+        c.handle_input(now, GET).expect("input");
+        while c.poll_event().is_some() {}
+        answer(&mut c, b"hello");
+        let expected = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        assert_eq!(c.pending_transmit(), expected.len());
+        assert_eq!(drain(&mut c, now), expected);
+        assert_eq!(c.pending_transmit(), 0);
+        let capacity = c.out.staged_capacity();
+        assert!(capacity > 0 && capacity <= KEEP_STAGED_CAPACITY, "kept");
+
+        c.handle_input(now, GET).expect("input");
+        while c.poll_event().is_some() {}
+        answer(&mut c, b"hello");
+        assert_eq!(c.out.staged_capacity(), capacity, "reused, not grown");
+        assert_eq!(drain(&mut c, now), expected);
+
+        // Many pipelined responses with copied bodies grow the buffer past
+        // what an idle connection may keep; draining releases it.
+        const BODY: &[u8] = &[b'x'; 1000];
+        c.handle_input(now, &GET.repeat(8)).expect("input");
+        for _ in 0..8 {
+            while c.poll_event().is_some() {}
+            answer(&mut c, BODY);
+        }
+        assert!(c.out.staged_capacity() > KEEP_STAGED_CAPACITY);
+        let wire = drain(&mut c, now);
+        assert_eq!(wire.windows(BODY.len()).filter(|w| *w == BODY).count(), 8);
+        assert_eq!(c.out.staged_capacity(), 0, "released once drained");
+    }
+
+    #[test]
+    fn transmit_chunks_respect_the_limit_across_pieces() {
+        let now = Instant::now();
+        let mut config = Config::default();
+        config.max_transmit_chunk(7);
+        let mut c = Connection::new(Side::Server, config).expect("valid");
+        c.handle_input(now, GET).expect("input");
+        while c.poll_event().is_some() {}
+        let large = Bytes::from(vec![b'L'; 3000]);
+        c.send_response(Response::new(200)).expect("chunked");
+        c.send_body("small").expect("small");
+        c.send_body(large.clone()).expect("large");
+        c.finish().expect("finish");
+        let pending = c.pending_transmit();
+        let mut wire = Vec::new();
+        while let Some(Transmit::Data { len }) = c.poll_transmit(now, &mut wire) {
+            assert!(len <= 7 && len > 0);
+        }
+        assert_eq!(wire.len(), pending);
+        let mut expected =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nsmall\r\nBB8\r\n".to_vec();
+        expected.extend_from_slice(&large);
+        expected.extend_from_slice(b"\r\n0\r\n\r\n");
+        assert_eq!(wire, expected);
     }
 }

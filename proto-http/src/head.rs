@@ -121,6 +121,29 @@ impl Headers {
         Self::default()
     }
 
+    /// No fields, with room for `fields` field lines whose names and values
+    /// total `bytes` bytes, so that appending that much allocates nothing
+    /// more (at most two allocations, made here).
+    ///
+    /// Size both exactly to build a head in one go; either may be zero.
+    ///
+    /// ```
+    /// use proto_http::Headers;
+    ///
+    /// let (name, value) = ("Content-Type", "text/plain");
+    /// let mut h = Headers::with_capacity(1, name.len() + value.len());
+    /// h.append(name, value);
+    /// assert_eq!(h.get("content-type"), Some(&b"text/plain"[..]));
+    /// assert_eq!(h, *Headers::new().append(name, value));
+    /// ```
+    #[must_use]
+    pub fn with_capacity(fields: usize, bytes: usize) -> Self {
+        Self {
+            storage: Storage::Owned(Vec::with_capacity(bytes)),
+            fields: Vec::with_capacity(fields),
+        }
+    }
+
     /// Fields parsed out of `raw`, at the given ranges.
     pub(crate) fn from_fields(raw: Bytes, fields: Vec<Field>) -> Self {
         Self {
@@ -133,6 +156,12 @@ impl Headers {
     /// another head.
     pub(crate) fn take_fields(&mut self) -> Vec<Field> {
         std::mem::take(&mut self.fields)
+    }
+
+    /// Where the field index lives, and its capacity.
+    #[cfg(test)]
+    pub(crate) fn fields_allocation(&self) -> (*const Field, usize) {
+        (self.fields.as_ptr(), self.fields.capacity())
     }
 
     /// The value of the field at `index` (in order of arrival).
@@ -730,6 +759,21 @@ mod tests {
         h.append("X", "y");
         assert_eq!(h.get("host"), Some(&b"a"[..]));
         assert_eq!(h.get("x"), Some(&b"y"[..]));
+    }
+
+    #[test]
+    fn with_capacity_holds_what_was_asked_without_growing() {
+        let mut h = Headers::with_capacity(2, 10);
+        h.append("ab", "cde").append("f", "ghij");
+        assert_eq!(h.fields.capacity(), 2);
+        assert!(matches!(&h.storage, Storage::Owned(v) if v.capacity() == 10 && v.len() == 10));
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            [(&b"ab"[..], &b"cde"[..]), (&b"f"[..], &b"ghij"[..])]
+        );
+        let empty = Headers::with_capacity(0, 0);
+        assert!(empty.is_empty());
+        assert_eq!(empty, Headers::new());
     }
 
     #[test]

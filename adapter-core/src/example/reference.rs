@@ -276,8 +276,53 @@ fn route(method: &str, target: &str) -> Route {
 #[derive(Debug, Default)]
 pub struct ReferenceContext {
     route: Route,
-    body: Vec<u8>,
+    body: EchoBody,
     chat: bool,
+}
+
+/// The HTTP echo body collected so far: a body that arrives in one piece
+/// (the usual case) is kept as it came, a view of the receive buffer, and
+/// only a second piece makes a copy.
+#[derive(Debug, Default)]
+enum EchoBody {
+    #[default]
+    Empty,
+    One(Bytes),
+    Joined(Vec<u8>),
+}
+
+impl EchoBody {
+    fn push(&mut self, chunk: Bytes) {
+        *self = match std::mem::take(self) {
+            Self::Empty => Self::One(chunk),
+            Self::One(first) => {
+                let mut joined = Vec::with_capacity(first.len() + chunk.len());
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&chunk);
+                Self::Joined(joined)
+            }
+            Self::Joined(mut joined) => {
+                joined.extend_from_slice(&chunk);
+                Self::Joined(joined)
+            }
+        };
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Empty => 0,
+            Self::One(b) => b.len(),
+            Self::Joined(v) => v.len(),
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Self::Empty => Bytes::new(),
+            Self::One(b) => b,
+            Self::Joined(v) => Bytes::from(v),
+        }
+    }
 }
 
 impl Reference {
@@ -305,13 +350,13 @@ impl WebHandler for Reference {
     fn on_request(&self, cx: &mut ReferenceContext, http: &mut HttpConn<'_, '_>) {
         let request = http.request();
         cx.route = route(request.method(), request.target());
-        cx.body = Vec::new();
+        cx.body = EchoBody::Empty;
     }
 
     fn on_request_body(&self, cx: &mut ReferenceContext, _: &mut HttpConn<'_, '_>, chunk: Bytes) {
         // Bounded by the HTTP body cap; every other route discards.
         if cx.route == Route::HttpEcho {
-            cx.body.extend_from_slice(&chunk);
+            cx.body.push(chunk);
         }
     }
 
@@ -323,7 +368,7 @@ impl WebHandler for Reference {
                 http.respond_with(200, "application/json", json)
             }
             Route::HttpEcho => {
-                let body = std::mem::take(&mut cx.body);
+                let body = std::mem::take(&mut cx.body).into_bytes();
                 http.respond_with(200, "application/octet-stream", body)
             }
             Route::NeedsUpgrade => {
@@ -419,4 +464,33 @@ pub fn reference_server<R: Runtime>() -> Result<(), Box<dyn Error>> {
     drop(stdout);
     server.run::<R>()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_body_keeps_one_piece_without_a_copy() {
+        let chunk = Bytes::from(b"hello, world!".to_vec());
+        let ptr = chunk.as_ptr();
+        let mut body = EchoBody::default();
+        body.push(chunk);
+        assert_eq!(body.len(), 13);
+        let out = body.into_bytes();
+        assert_eq!(out.as_ptr(), ptr, "the same bytes, not a copy");
+        assert_eq!(out, &b"hello, world!"[..]);
+    }
+
+    #[test]
+    fn echo_body_joins_pieces_in_order() {
+        let mut body = EchoBody::default();
+        assert_eq!(body.len(), 0);
+        for piece in ["ab", "c", "", "def"] {
+            body.push(Bytes::from(piece));
+        }
+        assert_eq!(body.len(), 6);
+        assert_eq!(body.into_bytes(), &b"abcdef"[..]);
+        assert!(EchoBody::default().into_bytes().is_empty());
+    }
 }

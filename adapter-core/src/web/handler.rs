@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use proto_http::{Request, Response};
+use proto_http::{Headers, Request, Response};
 use proto_ws::MessageKind;
 use proto_ws::handshake::ClientOffer;
 
@@ -341,14 +341,35 @@ pub(crate) fn finish(
     Ok(())
 }
 
-/// A response head with `Content-Type` and `Content-Length`.
+/// A response head with `Content-Type` and `Content-Length`, built with
+/// its field storage sized exactly (two allocations in all).
 pub(crate) fn full_response(status: u16, content_type: &str, len: usize) -> Response {
+    const TYPE: &str = "Content-Type";
+    const LENGTH: &str = "Content-Length";
+    let mut digits = [0u8; 20];
+    let len = decimal(len, &mut digits);
     let mut response = Response::new(status);
+    let headers = response.headers_mut();
+    *headers = Headers::with_capacity(
+        2,
+        TYPE.len() + content_type.len() + LENGTH.len() + len.len(),
+    );
+    headers.append(TYPE, content_type).append(LENGTH, len);
     response
-        .headers_mut()
-        .append("Content-Type", content_type)
-        .append("Content-Length", len.to_string());
-    response
+}
+
+/// `n` in decimal, written at the end of `buf` (20 digits hold any 64-bit
+/// `usize`).
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+        if n == 0 {
+            return &buf[start..];
+        }
+    }
 }
 
 /// A WebSocket as [`WebHandler::on_message`] sees it.
@@ -404,5 +425,34 @@ impl WsConn<'_, '_> {
     pub fn close(&mut self, code: u16, reason: &str) -> Result<(), proto_ws::SendError> {
         let now = self.conn.now();
         self.machine.close(now, code, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_writes_every_width() {
+        let mut buf = [0u8; 20];
+        for n in [0, 7, 10, 13, 99, 100, 65_535, 1_000_000] {
+            assert_eq!(decimal(n, &mut buf), n.to_string().as_bytes());
+        }
+        let max = usize::MAX;
+        assert_eq!(decimal(max, &mut buf), max.to_string().as_bytes());
+    }
+
+    #[test]
+    fn full_response_has_type_and_length() {
+        let response = full_response(200, "text/plain", 1234);
+        assert_eq!(response.status(), 200);
+        let fields: Vec<_> = response.headers().iter().collect();
+        assert_eq!(
+            fields,
+            [
+                (&b"Content-Type"[..], &b"text/plain"[..]),
+                (&b"Content-Length"[..], &b"1234"[..]),
+            ]
+        );
     }
 }

@@ -382,8 +382,16 @@ impl<H: WebHandler> WebService<H> {
                 break;
             };
             match event {
-                HttpEvent::Request(request) => {
-                    let request = request.into_owned();
+                HttpEvent::Request(_) => {
+                    // Moved out, not cloned; the previous request's field
+                    // index goes back to the machine for the next head, so
+                    // a busy connection parses without allocating.
+                    let Some(request) = h.conn.take_request() else {
+                        continue;
+                    };
+                    if let Some(previous) = slot.exchange.request.take() {
+                        h.conn.recycle_request(previous);
+                    }
                     conn.stats().record_http_request();
                     slot.exchange = Exchange {
                         id: slot.exchange.id + 1,
