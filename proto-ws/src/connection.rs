@@ -637,6 +637,21 @@ impl Connection {
             }
         }
         let pending = self.out.len() - self.out_pos;
+        if pending > 0
+            && pending <= self.config.max_transmit_chunk
+            && self.out_pos == 0
+            && out.is_empty()
+        {
+            // Everything fits in one hand-out and the caller's buffer is
+            // empty: give it ours instead of copying (a large echo then
+            // moves no payload byte here), and keep its buffer for the next
+            // frames.
+            std::mem::swap(out, &mut self.out);
+            if self.out.capacity() > KEEP_OUTPUT_CAPACITY {
+                self.out = Vec::new();
+            }
+            return Some(Transmit::Data { len: pending });
+        }
         if pending > 0 {
             let len = pending.min(self.config.max_transmit_chunk);
             out.extend_from_slice(&self.out[self.out_pos..self.out_pos + len]);
