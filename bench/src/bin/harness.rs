@@ -14,7 +14,8 @@
 //! --ws-conns N        WebSocket echo connections (default 100)
 //! --idle-conns N      idle WebSocket connections for the memory figure (default 10000)
 //! --client-threads N  load client worker threads (default 2)
-//! --servers a,b,...   subset of rampart-tokio,rampart-smol,hyper,httparse,tokio-tungstenite,fastwebsockets
+//! --servers a,b,...   subset of rampart-tokio,rampart-smol,hyper,httparse,httparse-smol,
+//!                     tokio-tungstenite,fastwebsockets (default: all)
 //! --scenarios a,b     subset of keepalive,pipelined,ws32,ws16k,idle
 //! --rampart-bin-dir D where tokio-server and smol-server are (default: target/release/examples)
 //! --out PATH          default: BENCHMARKS.md at the repository root; `-` for stdout only
@@ -40,16 +41,19 @@ enum Kind {
     RampartSmol,
     Hyper,
     Httparse,
+    /// The `httparse` responder on smol: the floor of rampart-smol.
+    HttparseSmol,
     Tungstenite,
     FastWs,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::RampartTokio,
         Kind::RampartSmol,
         Kind::Hyper,
         Kind::Httparse,
+        Kind::HttparseSmol,
         Kind::Tungstenite,
         Kind::FastWs,
     ];
@@ -60,6 +64,7 @@ impl Kind {
             Kind::RampartSmol => "rampart-smol",
             Kind::Hyper => "hyper",
             Kind::Httparse => "httparse",
+            Kind::HttparseSmol => "httparse-smol",
             Kind::Tungstenite => "tokio-tungstenite",
             Kind::FastWs => "fastwebsockets",
         }
@@ -68,7 +73,11 @@ impl Kind {
     fn serves_http(self) -> bool {
         matches!(
             self,
-            Kind::RampartTokio | Kind::RampartSmol | Kind::Hyper | Kind::Httparse
+            Kind::RampartTokio
+                | Kind::RampartSmol
+                | Kind::Hyper
+                | Kind::Httparse
+                | Kind::HttparseSmol
         )
     }
 
@@ -581,19 +590,33 @@ fn table(results: &Results, opts: &Opts) -> String {
                 .unwrap_or_default();
             let _ = write!(out, " {cell} |");
         }
-        let peers: &[Kind] = match m.scenario {
-            Scenario::KeepAlive | Scenario::Pipelined => &[Kind::Hyper, Kind::Httparse],
-            _ => &[Kind::FastWs, Kind::Tungstenite],
+        // Each pair: the peer rampart-tokio is compared with, and the one
+        // rampart-smol is. The floors differ per runtime: the bare httparse
+        // responder on tokio for the one, on smol for the other.
+        let peers: &[(Kind, Kind)] = match m.scenario {
+            Scenario::KeepAlive | Scenario::Pipelined => &[
+                (Kind::Hyper, Kind::Hyper),
+                (Kind::Httparse, Kind::HttparseSmol),
+            ],
+            _ => &[
+                (Kind::FastWs, Kind::FastWs),
+                (Kind::Tungstenite, Kind::Tungstenite),
+            ],
         };
         let mut cells = Vec::new();
-        for p in peers {
-            let t = ratio(results, &m, Kind::RampartTokio, *p);
-            let s = ratio(results, &m, Kind::RampartSmol, *p);
+        for &(pt, ps) in peers {
+            let t = ratio(results, &m, Kind::RampartTokio, pt);
+            let s = ratio(results, &m, Kind::RampartSmol, ps);
             if t.is_none() && s.is_none() {
                 continue;
             }
             let f = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.2}×"));
-            cells.push(format!("vs {}: {}; {}", p.name(), f(t), f(s)));
+            let vs = if pt == ps {
+                pt.name().to_owned()
+            } else {
+                format!("{}; {}", pt.name(), ps.name())
+            };
+            cells.push(format!("vs {vs}: {}; {}", f(t), f(s)));
         }
         let _ = writeln!(out, " {} |", cells.join("<br>"));
         let _ = m.higher_better;
@@ -798,14 +821,17 @@ fn main() -> Result<(), Error> {
     let _ = writeln!(
         md,
         "- peers: `hyper` 1.x http1 server and `httparse` (a bare httparse responder, no checks: the \
-         floor) on a multi-thread tokio runtime with the same worker count; \
+         floor) on a multi-thread tokio runtime with the same worker count; `httparse-smol`, the \
+         same responder on smol 2 (one async-executor run by as many threads, async-io reactor, \
+         as Rampart's smol server): the floor of rampart-smol; \
          `tokio-tungstenite` and `fastwebsockets` (hyper upgrade + FragmentCollector) echo with \
          their defaults (bench/src/bin/peer-server.rs).\n"
     );
     let _ = writeln!(
         md,
         "Ratios read ours/peer for every metric: above 1 is better for ops/s, below 1 is better for \
-         latency, CPU and memory. `—`: not measured.\n"
+         latency, CPU and memory; `vs httparse; httparse-smol` compares rampart-tokio with \
+         httparse and rampart-smol with httparse-smol. `—`: not measured.\n"
     );
     md.push_str(&table(&results, &opts));
     let _ = writeln!(md, "\n## Issue 9 targets\n");

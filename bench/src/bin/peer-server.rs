@@ -1,12 +1,16 @@
 //! Minimal peer servers to compare against, on the same tokio runtime
 //! settings as Rampart's reference server (a multi-thread runtime with
-//! `--workers` threads, default: available parallelism).
+//! `--workers` threads, default: available parallelism). `httparse-smol` is
+//! the `httparse` responder on smol instead, set up like Rampart's smol
+//! server: an `async_executor::Executor` run by `--workers` threads, the
+//! accept loop on the main thread, async-io's reactor.
 //!
 //! ```text
 //! peer-server hyper            [--addr 127.0.0.1:0] [--workers N]   # POST /echo
 //! peer-server tokio-tungstenite [--addr ...]                        # WebSocket echo
 //! peer-server fastwebsockets   [--addr ...]                         # WebSocket echo
 //! peer-server httparse         [--addr ...]                         # bare httparse responder
+//! peer-server httparse-smol    [--addr ...]                         # the same, on smol
 //! ```
 //!
 //! Each prints `listening on IP:PORT` once bound, like the reference server.
@@ -21,6 +25,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+// Each stream type implements only one runtime's traits, so the two sets
+// never clash.
+use smol::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -40,6 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     rampart_bench::raise_nofile();
+    if kind == "httparse-smol" {
+        return run_smol(addr, workers);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.max(1))
         .enable_all()
@@ -135,53 +145,105 @@ async fn serve_fastwebsockets(stream: TcpStream) {
         .await;
 }
 
-/// What a server costs with httparse and nothing else: the floor that
-/// issue 9 compares strictness against (no limits, no smuggling checks).
-async fn serve_httparse(mut stream: TcpStream) {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut out = Vec::with_capacity(64 * 1024);
-    let (mut start, mut end) = (0, 0);
-    loop {
-        // Answer every complete request in the buffer.
-        loop {
-            let mut headers = [httparse::EMPTY_HEADER; 32];
-            let mut req = httparse::Request::new(&mut headers);
-            let Ok(httparse::Status::Complete(n)) = req.parse(&buf[start..end]) else {
-                break;
-            };
-            let len = req
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                .and_then(|h| std::str::from_utf8(h.value).ok()?.parse::<usize>().ok())
-                .unwrap_or(0);
-            if end - start < n + len {
-                break;
+/// The bare httparse responder, generated once per runtime so the tokio and
+/// smol floors run the same code: only the stream type and the
+/// `AsyncReadExt`/`AsyncWriteExt` traits in scope (tokio's or futures-lite's)
+/// differ.
+macro_rules! httparse_responder {
+    ($(#[$doc:meta])* $name:ident, $stream:ty) => {
+        $(#[$doc])*
+        async fn $name(mut stream: $stream) {
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut out = Vec::with_capacity(64 * 1024);
+            let (mut start, mut end) = (0, 0);
+            loop {
+                // Answer every complete request in the buffer.
+                loop {
+                    let mut headers = [httparse::EMPTY_HEADER; 32];
+                    let mut req = httparse::Request::new(&mut headers);
+                    let Ok(httparse::Status::Complete(n)) = req.parse(&buf[start..end]) else {
+                        break;
+                    };
+                    let len = req
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                        .and_then(|h| std::str::from_utf8(h.value).ok()?.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if end - start < n + len {
+                        break;
+                    }
+                    out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: ");
+                    out.extend_from_slice(len.to_string().as_bytes());
+                    out.extend_from_slice(b"\r\n\r\n");
+                    out.extend_from_slice(&buf[start + n..start + n + len]);
+                    start += n + len;
+                }
+                if !out.is_empty() {
+                    if stream.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    out.clear();
+                }
+                if start == end {
+                    (start, end) = (0, 0);
+                } else if end == buf.len() {
+                    buf.copy_within(start..end, 0);
+                    (start, end) = (0, end - start);
+                    if end == buf.len() {
+                        return; // head larger than the buffer
+                    }
+                }
+                match stream.read(&mut buf[end..]).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => end += n,
+                }
             }
-            out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: ");
-            out.extend_from_slice(len.to_string().as_bytes());
-            out.extend_from_slice(b"\r\n\r\n");
-            out.extend_from_slice(&buf[start + n..start + n + len]);
-            start += n + len;
         }
-        if !out.is_empty() {
-            if stream.write_all(&out).await.is_err() {
-                return;
-            }
-            out.clear();
-        }
-        if start == end {
-            (start, end) = (0, 0);
-        } else if end == buf.len() {
-            buf.copy_within(start..end, 0);
-            (start, end) = (0, end - start);
-            if end == buf.len() {
-                return; // head larger than the buffer
-            }
-        }
-        match stream.read(&mut buf[end..]).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => end += n,
-        }
+    };
+}
+
+httparse_responder!(
+    /// What a server costs with httparse and nothing else: the floor that
+    /// issue 9 compares strictness against (no limits, no smuggling checks).
+    serve_httparse,
+    TcpStream
+);
+
+httparse_responder!(
+    /// [`serve_httparse`] on smol: the floor of Rampart's smol adapter.
+    serve_httparse_smol,
+    smol::Async<std::net::TcpStream>
+);
+
+/// `httparse-smol`: `workers` threads run one executor (each in its own
+/// `block_on`, so each also drives the reactor when idle), as
+/// `adapter_smol::Smol::run` does; the main thread accepts.
+fn run_smol(addr: SocketAddr, workers: usize) -> Result<(), Box<dyn std::error::Error>> {
+    use smol::{Async, Executor, Timer};
+    let executor = std::sync::Arc::new(Executor::<'static>::new());
+    for i in 0..workers.max(1) {
+        let executor = std::sync::Arc::clone(&executor);
+        std::thread::Builder::new()
+            .name(format!("peer-smol-{i}"))
+            .spawn(move || smol::block_on(executor.run(smol::future::pending::<()>())))?;
     }
+    smol::block_on(async {
+        let listener = Async::<std::net::TcpListener>::bind(addr)?;
+        println!("listening on {}", listener.get_ref().local_addr()?);
+        std::io::stdout().flush()?;
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    // EMFILE and friends: back off rather than spin.
+                    eprintln!("accept: {e}");
+                    Timer::after(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let _ = stream.get_ref().set_nodelay(true);
+            executor.spawn(serve_httparse_smol(stream)).detach();
+        }
+    })
 }
