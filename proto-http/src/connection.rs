@@ -23,7 +23,7 @@ use crate::write::{
 };
 use bytes::{Bytes, BytesMut};
 use proto_core::{Deadlines, Drive, Side, Timer, Transmit};
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::VecDeque;
 use std::fmt;
 use std::time::Instant;
@@ -860,12 +860,7 @@ impl Connection {
             return Err(SendError::ForbiddenField);
         }
         self.out.write(|out| {
-            write_status_line(
-                out,
-                response.version(),
-                status,
-                response.reason().as_bytes(),
-            );
+            write_status_line(out, response.version(), status, response.reason_bytes());
             write_fields(out, headers);
             out.extend_from_slice(b"\r\n");
         });
@@ -891,6 +886,11 @@ impl Connection {
     /// keeps arriving as events (read it, or the connection cannot be
     /// reused).
     ///
+    /// It is taken by value or by reference: the head is written out at
+    /// once, so a server can keep one `Response` and refill it (see
+    /// [`Headers::clear`](crate::Headers::clear)) instead of allocating a
+    /// new one for every request.
+    ///
     /// # Errors
     ///
     /// [`SendError`] and nothing queued: no request to answer
@@ -911,8 +911,9 @@ impl Connection {
     /// assert_eq!(server.poll_event(), Some(Event::Upgraded { trailing: bytes::Bytes::from_static(b"\x81\x80") }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn send_response(&mut self, response: Response) -> Result<(), SendError> {
+    pub fn send_response(&mut self, response: impl Borrow<Response>) -> Result<(), SendError> {
         const COMMAND: &str = "send_response";
+        let response = response.borrow();
         if self.side.is_client() {
             return Err(SendError::WrongSide { command: COMMAND });
         }
@@ -923,7 +924,7 @@ impl Connection {
         if !(100..1000).contains(&status) || ((100..200).contains(&status) && status != 101) {
             return Err(SendError::InvalidStatus);
         }
-        check_response_head(&response)?;
+        check_response_head(response)?;
         let exchange = self.exchanges.front().copied().unwrap_or_default();
         let headers = response.headers();
         let switching = status == 101 || (exchange.connect && (200..300).contains(&status));
@@ -979,12 +980,7 @@ impl Connection {
         }
         // Written into the reused output buffer: no allocation per head.
         self.out.write(|out| {
-            write_status_line(
-                out,
-                response.version(),
-                status,
-                response.reason().as_bytes(),
-            );
+            write_status_line(out, response.version(), status, response.reason_bytes());
             write_fields(out, headers);
             for line in added {
                 out.extend_from_slice(line);
@@ -1600,7 +1596,7 @@ fn chunk_limits(config: &Config) -> ChunkLimits {
 }
 
 fn check_response_head(response: &Response) -> Result<(), SendError> {
-    if !is_reason(response.reason().as_bytes()) {
+    if !is_reason(response.reason_bytes()) {
         return Err(SendError::InvalidReason);
     }
     check_fields(response.headers())
@@ -1686,6 +1682,31 @@ mod tests {
         assert!(c.take_request().is_none(), "not a request");
         answer(&mut c, b"ok");
         assert_eq!(c.state(), State::Idle);
+    }
+
+    #[test]
+    fn one_response_head_is_refilled_and_sent_by_reference() {
+        let now = Instant::now();
+        let mut c = server();
+        c.handle_input(now, &GET.repeat(3)).expect("input");
+        let mut response = Response::new(200);
+        let mut allocation = None;
+        for body in [&b"one"[..], b"two", b"six"] {
+            take_next(&mut c);
+            response.headers_mut().clear();
+            response.headers_mut().append("Content-Length", "3");
+            let fields = response.headers().fields_allocation();
+            assert!(allocation.is_none_or(|a| a == fields), "refilled in place");
+            allocation = Some(fields);
+            c.send_response(&response).expect("by reference");
+            c.send_body(Bytes::from_static(body)).expect("body");
+            c.finish().expect("finish");
+        }
+        let wire = drain(&mut c, now);
+        let expected = [&b"one"[..], b"two", b"six"]
+            .map(|body| [&b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"[..], body].concat())
+            .concat();
+        assert_eq!(wire, expected);
     }
 
     #[test]

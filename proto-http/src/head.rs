@@ -144,6 +144,40 @@ impl Headers {
         }
     }
 
+    /// Makes room for `fields` more field lines whose names and values total
+    /// `bytes` bytes, so that appending them allocates nothing more.
+    ///
+    /// ```
+    /// let mut h = proto_http::Headers::new();
+    /// h.reserve(1, 16);
+    /// h.append("Content-Length", "13");
+    /// assert_eq!(h.len(), 1);
+    /// ```
+    pub fn reserve(&mut self, fields: usize, bytes: usize) {
+        self.storage.owned().reserve(bytes);
+        self.fields.reserve(fields);
+    }
+
+    /// Removes every field, keeping the room they took (unless they were a
+    /// view of received bytes), so the next head built here allocates
+    /// nothing.
+    ///
+    /// ```
+    /// let mut h = proto_http::Headers::with_capacity(1, 16);
+    /// h.append("Content-Length", "13");
+    /// h.clear();
+    /// assert!(h.is_empty());
+    /// h.append("Content-Length", "2");
+    /// assert_eq!(h.get("content-length"), Some(&b"2"[..]));
+    /// ```
+    pub fn clear(&mut self) {
+        match &mut self.storage {
+            Storage::Owned(v) => v.clear(),
+            Storage::Shared(_) => self.storage = Storage::default(),
+        }
+        self.fields.clear();
+    }
+
     /// Fields parsed out of `raw`, at the given ranges.
     pub(crate) fn from_fields(raw: Bytes, fields: Vec<Field>) -> Self {
         Self {

@@ -232,6 +232,7 @@ pub struct HttpConn<'m, 'c> {
     pub(crate) machine: &'m mut proto_http::Connection,
     pub(crate) exchange: &'m mut Exchange,
     pub(crate) handler_deadline: &'m mut Option<Instant>,
+    pub(crate) spare_headers: &'m mut Headers,
     /// The connection: id, addresses, statistics, handle, close.
     pub conn: &'m mut Conn<'c, Outbound>,
 }
@@ -303,7 +304,15 @@ impl HttpConn<'_, '_> {
         body: impl Into<Bytes>,
     ) -> Result<(), proto_http::SendError> {
         let body = body.into();
-        self.respond(full_response(status, content_type, body.len()))?;
+        // The head is built in the connection's spare fields and written
+        // out by reference, then the fields go back, cleared.
+        let mut response = Response::new(status);
+        *response.headers_mut() = std::mem::take(self.spare_headers);
+        content_fields(response.headers_mut(), content_type, body.len());
+        let sent = respond_in_place(self.machine, self.exchange, &mut response);
+        *self.spare_headers = std::mem::take(response.headers_mut());
+        self.spare_headers.clear();
+        sent?;
         self.send_body(body)?;
         self.finish()
     }
@@ -322,10 +331,20 @@ pub(crate) fn respond(
     exchange: &mut Exchange,
     mut response: Response,
 ) -> Result<(), proto_http::SendError> {
+    respond_in_place(machine, exchange, &mut response)
+}
+
+/// Sends `response`, adding `Connection: close` to it when this exchange
+/// is the connection's last.
+fn respond_in_place(
+    machine: &mut proto_http::Connection,
+    exchange: &mut Exchange,
+    response: &mut Response,
+) -> Result<(), proto_http::SendError> {
     if exchange.goodbye && response.status() != 101 {
         response.headers_mut().insert("Connection", "close");
     }
-    machine.send_response(response)?;
+    machine.send_response(&*response)?;
     exchange.started = true;
     Ok(())
 }
@@ -344,18 +363,25 @@ pub(crate) fn finish(
 /// A response head with `Content-Type` and `Content-Length`, built with
 /// its field storage sized exactly (two allocations in all).
 pub(crate) fn full_response(status: u16, content_type: &str, len: usize) -> Response {
+    let mut response = Response::new(status);
+    content_fields(response.headers_mut(), content_type, len);
+    response
+}
+
+/// Appends `Content-Type` and `Content-Length` to `headers`, sized exactly
+/// when they have no room yet.
+fn content_fields(headers: &mut Headers, content_type: &str, len: usize) {
     const TYPE: &str = "Content-Type";
     const LENGTH: &str = "Content-Length";
     let mut digits = [0u8; 20];
     let len = decimal(len, &mut digits);
-    let mut response = Response::new(status);
-    let headers = response.headers_mut();
-    *headers = Headers::with_capacity(
-        2,
-        TYPE.len() + content_type.len() + LENGTH.len() + len.len(),
-    );
+    if headers.is_empty() {
+        headers.reserve(
+            2,
+            TYPE.len() + content_type.len() + LENGTH.len() + len.len(),
+        );
+    }
     headers.append(TYPE, content_type).append(LENGTH, len);
-    response
 }
 
 /// `n` in decimal, written at the end of `buf` (20 digits hold any 64-bit
