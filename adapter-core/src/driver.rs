@@ -212,8 +212,12 @@ macro_rules! conn {
 
 impl<R: Runtime, P: Protocol> Driver<R, P> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<CloseReason> {
+        // One clock reading per wake-up: its rounds follow each other at
+        // once (at most MAX_ROUNDS, then a fresh wake-up), and a deadline
+        // that passes meanwhile fires the timer, which brings a new one.
+        let now = Instant::now();
         for _ in 0..MAX_ROUNDS {
-            let step = self.step(cx, Instant::now());
+            let step = self.step(cx, now);
             self.account(cx);
             match step {
                 Step::Done(reason) => return Poll::Ready(reason),
