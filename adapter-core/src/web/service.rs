@@ -207,7 +207,10 @@ impl<H: WebHandler> Protocol for WebService<H> {
             WebMachine::Ws(ws) => return self.dispatch_ws(ws, slot, conn),
         };
         // Upgraded: the same driver now runs the WebSocket machine, fed
-        // the bytes that followed the request first.
+        // the bytes that followed the request first. The upgrade request
+        // is no longer anyone's: it goes, with the receive block its head
+        // is a view of, so an idle WebSocket holds neither.
+        slot.exchange.request = None;
         let now = conn.now();
         let ws = proto_ws::Connection::new(Side::Server, self.ws.clone(), now)
             .expect("validated websocket config");
