@@ -37,8 +37,9 @@ const EVENT_COST: usize = size_of::<Pending>();
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) const MAX_STEP_COST: usize = 4 * EVENT_COST;
 
-/// An idle connection keeps a receive buffer of at most this capacity.
-const IDLE_BUFFER_CAPACITY: usize = 4096;
+/// An idle connection keeps a receive buffer, and an output staging buffer
+/// (`write::Output`), of at most this capacity each.
+pub(crate) const IDLE_BUFFER_CAPACITY: usize = 4096;
 
 /// A polled head's field index is kept for the next head if it has room
 /// for at most this many fields (32 bytes each, so at most 1 KiB, kept
@@ -841,8 +842,9 @@ impl Connection {
     /// assert!(!server.is_waiting_for_continue());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn send_informational(&mut self, response: Response) -> Result<(), SendError> {
+    pub fn send_informational(&mut self, response: impl Borrow<Response>) -> Result<(), SendError> {
         const COMMAND: &str = "send_informational";
+        let response = response.borrow();
         if self.side.is_client() {
             return Err(SendError::WrongSide { command: COMMAND });
         }
@@ -854,7 +856,7 @@ impl Connection {
         if !(100..200).contains(&status) || status == 101 || exchange.version == Version::Http10 {
             return Err(SendError::InvalidStatus);
         }
-        check_response_head(&response)?;
+        check_response_head(response)?;
         let headers = response.headers();
         if headers.contains("content-length") || headers.contains("transfer-encoding") {
             return Err(SendError::ForbiddenField);
@@ -1635,7 +1637,6 @@ mod tests {
     #![allow(clippy::disallowed_methods)] // tests need one origin instant
 
     use super::*;
-    use crate::write::KEEP_STAGED_CAPACITY;
 
     const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n";
 
@@ -1782,7 +1783,7 @@ mod tests {
         assert_eq!(drain(&mut c, now), expected);
         assert_eq!(c.pending_transmit(), 0);
         let capacity = c.out.staged_capacity();
-        assert!(capacity > 0 && capacity <= KEEP_STAGED_CAPACITY, "kept");
+        assert!(capacity > 0 && capacity <= IDLE_BUFFER_CAPACITY, "kept");
 
         c.handle_input(now, GET).expect("input");
         while c.poll_event().is_some() {}
@@ -1798,7 +1799,7 @@ mod tests {
             while c.poll_event().is_some() {}
             answer(&mut c, BODY);
         }
-        assert!(c.out.staged_capacity() > KEEP_STAGED_CAPACITY);
+        assert!(c.out.staged_capacity() > IDLE_BUFFER_CAPACITY);
         let wire = drain(&mut c, now);
         assert_eq!(wire.windows(BODY.len()).filter(|w| *w == BODY).count(), 8);
         assert_eq!(c.out.staged_capacity(), 0, "released once drained");

@@ -145,7 +145,9 @@ impl Headers {
     }
 
     /// Makes room for `fields` more field lines whose names and values total
-    /// `bytes` bytes, so that appending them allocates nothing more.
+    /// `bytes` bytes, so that appending them allocates nothing more. (The
+    /// fields of a parsed head are a view of the received bytes: they are
+    /// copied into storage of their own first, as any change to them does.)
     ///
     /// ```
     /// let mut h = proto_http::Headers::new();

@@ -7,6 +7,7 @@
 //! both; otherwise the connection picks chunked (HTTP/1.1 peers) or close
 //! delimitation (HTTP/1.0 peers) for responses, and no body for requests.
 
+use crate::connection::IDLE_BUFFER_CAPACITY;
 use crate::error::SendError;
 use crate::head::{Headers, Version, list_elements};
 use crate::parse::{is_token, parse_content_length};
@@ -17,10 +18,6 @@ use std::collections::VecDeque;
 /// (one copy of a small piece is cheaper than tracking it); larger data is
 /// queued as the caller's own [`Bytes`], never copied.
 pub(crate) const MAX_COPIED_DATA: usize = 1024;
-
-/// A drained staging buffer keeps at most this capacity (a burst of
-/// pipelined small responses fits; an idle connection holds no more).
-pub(crate) const KEEP_STAGED_CAPACITY: usize = 4096;
 
 /// The staging buffer's first allocation: room for a typical head and a
 /// small body, so that it does not grow step by step.
@@ -43,7 +40,9 @@ enum Piece {
 /// Heads, framing and small bodies are written into one staging buffer that
 /// is reused from message to message, so a busy connection allocates
 /// nothing per response; large bodies wait as the caller's own [`Bytes`].
-/// Emptied, the buffer keeps at most [`KEEP_STAGED_CAPACITY`].
+/// Emptied, the buffer keeps at most [`IDLE_BUFFER_CAPACITY`], the bound an
+/// idle connection keeps for its receive buffer too (a burst of pipelined
+/// small responses fits).
 #[derive(Debug, Default)]
 pub(crate) struct Output {
     pieces: VecDeque<Piece>,
@@ -135,7 +134,7 @@ impl Output {
         self.len -= len;
         if self.sent == self.staged.len() {
             self.sent = 0;
-            if self.staged.capacity() > KEEP_STAGED_CAPACITY {
+            if self.staged.capacity() > IDLE_BUFFER_CAPACITY {
                 self.staged = Vec::new();
             } else {
                 self.staged.clear();
@@ -382,7 +381,7 @@ mod tests {
         for _ in 0..10 {
             output.push(Bytes::from(vec![b'z'; MAX_COPIED_DATA]));
         }
-        assert!(output.staged_capacity() > KEEP_STAGED_CAPACITY);
+        assert!(output.staged_capacity() > IDLE_BUFFER_CAPACITY);
         drain(&mut output, 3000);
         assert_eq!(output.staged_capacity(), 0, "large: released once drained");
         assert!(output.is_empty());

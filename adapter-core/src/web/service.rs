@@ -390,6 +390,8 @@ impl<H: WebHandler> WebService<H> {
                     // Moved out, not cloned; the previous request's field
                     // index goes back to the machine for the next head, so
                     // a busy connection parses without allocating.
+                    // (`take_request` always has the head just polled;
+                    // nothing to serve otherwise.)
                     let Some(request) = h.conn.take_request() else {
                         continue;
                     };

@@ -71,6 +71,34 @@ fn transmit_chunks_are_bounded() {
 }
 
 #[test]
+fn output_is_handed_over_whole_into_an_empty_buffer() {
+    let now = t0();
+    let mut s = server_with(Config::default(), now);
+    s.send_binary(&[7; 100]).unwrap();
+    s.send_text("next").unwrap();
+    // The caller's empty buffer, with room of its own: the two swap, and
+    // the machine keeps the caller's room for its next frames.
+    let mine = Vec::with_capacity(512);
+    let room = mine.as_ptr();
+    let mut out = mine;
+    let handed = s.poll_transmit(now, &mut out);
+    assert_eq!(handed, Some(proto_core::Transmit::Data { len: 102 + 6 }));
+    assert_ne!(out.as_ptr(), room, "the machine's own buffer, not a copy");
+    assert_eq!(&out[..2], b"\x82\x64");
+    assert_eq!(&out[102..], b"\x81\x04next");
+    assert_eq!(s.poll_transmit(now, &mut out), None);
+    s.send_text("again").unwrap();
+    let mut fresh = Vec::new();
+    s.poll_transmit(now, &mut fresh);
+    assert_eq!(fresh.as_ptr(), room, "the caller's room came back");
+    assert_eq!(fresh, b"\x81\x05again");
+    // A buffer that already holds bytes is appended to.
+    s.send_text("tail").unwrap();
+    s.poll_transmit(now, &mut fresh);
+    assert_eq!(fresh, b"\x81\x05again\x81\x04tail");
+}
+
+#[test]
 fn config_errors_are_returned_not_panicked() {
     use crate::{ConfigError, Connection};
     use proto_core::Side;
