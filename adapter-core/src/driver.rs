@@ -30,7 +30,6 @@
 //! `Instant::now()` is read by adapter-core only (here, in the server's stop
 //! and in the accept back-off): machines and runtimes get `now` from here.
 
-use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -46,16 +45,13 @@ use crate::handle::{Polled, Queue};
 use crate::protocol::{CloseReason, Conn, ConnId, Protocol};
 use crate::runtime::{Runtime, Stream};
 use crate::server::{LiveGuard, Shared, StopState};
-use crate::transport::{KEEP_CAPACITY, Outbox};
+use crate::transport::{KEEP_CAPACITY, Outbox, with_read_buffer};
 use crate::wakers::Registration;
 
 /// Rounds per wake-up before yielding to other connections.
 pub(crate) const MAX_ROUNDS: usize = 32;
 /// Queued messages delivered per round.
 const MAX_MESSAGES: usize = 16;
-/// Bytes read per `read` call (one buffer per worker thread, not per
-/// connection, so an idle connection holds no read buffer).
-const READ_CHUNK: usize = 16 * 1024;
 /// After the write side is shut down, how long and how much input is read
 /// and discarded so the farewell is not destroyed by a reset (closing a
 /// socket with unread input sends RST).
@@ -65,10 +61,6 @@ const LINGER_BYTES: usize = 256 * 1024;
 /// before it is closed anyway, so what it holds is released promptly even
 /// when its peer does not read.
 const FAREWELL_TIME: Duration = Duration::from_secs(1);
-
-thread_local! {
-    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
-}
 
 /// Everything a connection task owns. Field order is drop order: the
 /// context is dropped before the socket is closed and before the permit
@@ -526,30 +518,27 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
     }
 
     fn read(&mut self, cx: &mut Context<'_>, now: Instant, discard: bool) -> io::Result<bool> {
-        SCRATCH.with(|scratch| {
-            let mut buf = scratch.borrow_mut();
-            match self.stream.poll_read(cx, &mut buf) {
-                Poll::Pending => Ok(false),
-                Poll::Ready(Err(e)) => Err(e),
-                Poll::Ready(Ok(0)) => {
-                    self.read_eof = true;
-                    if !discard {
-                        self.machine.handle_eof(now);
-                    }
-                    Ok(true)
+        with_read_buffer(|buf| match self.stream.poll_read(cx, buf) {
+            Poll::Pending => Ok(false),
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Ready(Ok(0)) => {
+                self.read_eof = true;
+                if !discard {
+                    self.machine.handle_eof(now);
                 }
-                Poll::Ready(Ok(n)) => {
-                    self.shared.stats.add_bytes_in(n as u64);
-                    if discard {
-                        self.lingered += n;
-                    } else {
-                        let used = self.feed(now, &buf[..n]);
-                        if !self.input_failed {
-                            self.keep_input(&buf[used..n]);
-                        }
+                Ok(true)
+            }
+            Poll::Ready(Ok(n)) => {
+                self.shared.stats.add_bytes_in(n as u64);
+                if discard {
+                    self.lingered += n;
+                } else {
+                    let used = self.feed(now, &buf[..n]);
+                    if !self.input_failed {
+                        self.keep_input(&buf[used..n]);
                     }
-                    Ok(true)
                 }
+                Ok(true)
             }
         })
     }

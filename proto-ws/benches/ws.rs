@@ -1,12 +1,14 @@
 //! Decode and unmask throughput (criterion).
 //!
 //! - `decode/*`: a server connection decoding masked binary frames of 16 B,
-//!   1 KiB, 64 KiB and 1 MiB, fed in 64 KiB reads as a socket would, events
+//!   1 KiB, 16 KiB, 64 KiB and 1 MiB, fed in the 64 KiB reads adapter-core
+//!   makes, events
 //!   drained as they come (the whole path: header, copy, unmask, event).
 //! - `decode_text/*`: the same with text frames (mixed ASCII and 2-3 byte
 //!   code points), so UTF-8 validation is included.
-//! - `decode_16k_reads/*`: 64 KiB and 1 MiB binary frames fed in the 16 KiB
-//!   reads adapter-core makes, so every frame spans reads and the payload
+//! - `decode_16k_reads/*`: 64 KiB and 1 MiB binary frames fed in 16 KiB
+//!   reads (a peer whose segments arrive one by one), so every frame spans
+//!   reads and the payload
 //!   buffer's reservation policy (`src/payload.rs`) decides how often it is
 //!   moved.
 //! - `unmask/*`: `apply_mask` alone, against a byte-at-a-time loop and a
@@ -25,7 +27,7 @@ use proto_ws::{Config, Connection, apply_mask};
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 const READ: usize = 64 * 1024;
-/// adapter-core's read size.
+/// Reads smaller than adapter-core's.
 const SMALL_READ: usize = 16 * 1024;
 
 fn masked_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
@@ -87,10 +89,11 @@ fn t0() -> Instant {
     Instant::now()
 }
 
-fn sizes() -> [(&'static str, usize); 4] {
+fn sizes() -> [(&'static str, usize); 5] {
     [
         ("16B", 16),
         ("1KiB", 1024),
+        ("16KiB", 16 * 1024),
         ("64KiB", 64 * 1024),
         ("1MiB", 1 << 20),
     ]
@@ -116,7 +119,7 @@ fn bench_decode(c: &mut Criterion) {
         g.finish();
     }
     let mut g = c.benchmark_group("decode_16k_reads");
-    for (name, size) in &sizes()[2..] {
+    for (name, size) in &sizes()[3..] {
         let input = stream(0x82, &vec![0xa5; *size]);
         g.throughput(Throughput::Bytes(input.len() as u64));
         let mut conn = Connection::new(Side::Server, Config::default(), now).unwrap();

@@ -11,7 +11,6 @@
 //! has not taken, the armed timer) lives here, never in a future, which is
 //! what makes `recv` cancel-safe.
 
-use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -22,16 +21,10 @@ use proto_core::Drive;
 use super::Error;
 use crate::alarm::Alarm;
 use crate::runtime::{Runtime, Sleep, Stream};
-use crate::transport::{KEEP_CAPACITY, Outbox};
+use crate::transport::{KEEP_CAPACITY, Outbox, with_read_buffer};
 
 /// Rounds per poll before yielding to other tasks.
 pub(super) const MAX_ROUNDS: usize = 32;
-/// Bytes read per `read` call, from one buffer per thread.
-const READ_CHUNK: usize = 16 * 1024;
-
-thread_local! {
-    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
-}
 
 /// What stopped a round.
 #[derive(Debug)]
@@ -257,21 +250,18 @@ impl<R: Runtime> Transport<R> {
         now: Instant,
         machine: &mut M,
     ) -> Result<bool, Fault<M::Error>> {
-        SCRATCH.with(|scratch| {
-            let mut buf = scratch.borrow_mut();
-            match self.stream.poll_read(cx, &mut buf) {
-                Poll::Pending => Ok(false),
-                Poll::Ready(Err(e)) => Err(Fault::Io(e)),
-                Poll::Ready(Ok(0)) => {
-                    self.read_eof = true;
-                    machine.handle_eof(now);
-                    Ok(true)
-                }
-                Poll::Ready(Ok(n)) => {
-                    let used = self.feed(now, machine, &buf[..n])?;
-                    self.keep_input(&buf[used..n]);
-                    Ok(true)
-                }
+        with_read_buffer(|buf| match self.stream.poll_read(cx, buf) {
+            Poll::Pending => Ok(false),
+            Poll::Ready(Err(e)) => Err(Fault::Io(e)),
+            Poll::Ready(Ok(0)) => {
+                self.read_eof = true;
+                machine.handle_eof(now);
+                Ok(true)
+            }
+            Poll::Ready(Ok(n)) => {
+                let used = self.feed(now, machine, &buf[..n])?;
+                self.keep_input(&buf[used..n]);
+                Ok(true)
             }
         })
     }
