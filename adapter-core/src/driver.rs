@@ -19,9 +19,15 @@
 //! 8. one timer armed at the earliest deadline.
 //!
 //! Reading before the dispatch lets one round take a request in, answer it
-//! and write the answer; the next round finds the socket drained (its read
-//! registers for readiness) and the connection goes idle: two rounds per
-//! request or message, where reading last took three.
+//! and write the answer. What is left then is to read again, which finds
+//! the socket drained and registers for readiness: when the round leaves
+//! nothing else to do (it is *settled*: input taken and dispatched, output
+//! taken and written, no deadline due, handles' queues polled empty, no
+//! stop or close under way), the next round is only that read, then the
+//! timer. A round and a read per request or message, where reading last
+//! took three rounds. Anything the settled round did not do either has a
+//! waker registered (socket, queue, stop state, budget) or makes the round
+//! unsettled, so no wake-up is lost.
 //!
 //! After each round the connection's buffered bytes go into the server's
 //! gauge; a connection the budget chose to close says its farewell at the
@@ -118,6 +124,8 @@ impl Drop for ConnGuard {
 enum Step {
     Done(CloseReason),
     Progress,
+    /// Progress, after which only a read is left to do (see the module doc).
+    Settled,
     Idle,
 }
 
@@ -208,12 +216,19 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         // once (at most MAX_ROUNDS, then a fresh wake-up), and a deadline
         // that passes meanwhile fires the timer, which brings a new one.
         let now = Instant::now();
+        let mut settled = false;
         for _ in 0..MAX_ROUNDS {
-            let step = self.step(cx, now);
+            let step = if settled {
+                self.read_again(cx, now)
+            } else {
+                self.step(cx, now)
+            };
             self.account(cx);
+            settled = false;
             match step {
                 Step::Done(reason) => return Poll::Ready(reason),
                 Step::Progress => {}
+                Step::Settled => settled = true,
                 Step::Idle => return Poll::Pending,
             }
         }
@@ -326,6 +341,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         }
 
         // 3. Messages from handles.
+        let mut queue_idle = false;
         if !self.outbox.is_backed_up() && !self.finishing() {
             for _ in 0..MAX_MESSAGES {
                 match self.queue.poll(cx) {
@@ -341,7 +357,10 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
                         progress = true;
                         break;
                     }
-                    Polled::Pending => break,
+                    Polled::Pending => {
+                        queue_idle = true;
+                        break;
+                    }
                 }
             }
         }
@@ -380,7 +399,8 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         }
         // A handle first asked for in a callback: its queue must be polled
         // once to register this task's waker.
-        progress |= self.queue.take_fresh();
+        let fresh = self.queue.take_fresh();
+        progress |= fresh;
         if self.grace_passed
             && !self.finishing()
             && self.pending_in.is_empty()
@@ -438,10 +458,45 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             }
         }
         if progress {
+            return if queue_idle && !fresh && self.is_settled(now) {
+                Step::Settled
+            } else {
+                Step::Progress
+            };
+        }
+        self.arm_timer(cx, now)
+    }
+
+    /// After a round that made progress, with the handles' queues polled
+    /// empty: true when a full round would find nothing to do but read
+    /// (see the module doc).
+    fn is_settled(&self, now: Instant) -> bool {
+        !self.stop_seen
+            && self.farewell_until.is_none()
+            && !self.read_eof
+            && !self.finishing()
+            && self.pending_in.is_empty()
+            && self.outbox.is_flushed()
+            && self.outbox.took_all()
+            && self.machine.poll_timeout().is_none_or(|at| at > now)
+    }
+
+    /// The round after a settled one: a read, which brings input (a full
+    /// round follows) or registers for readiness (the timer is armed and
+    /// the task sleeps). Anything unusual gets a full round.
+    fn read_again(&mut self, cx: &mut Context<'_>, now: Instant) -> Step {
+        if self.member.is_evicted() || self.member.should_pause(&self.shared.stats, cx) {
             return Step::Progress;
         }
+        match self.read(cx, now, false) {
+            Ok(true) => Step::Progress,
+            Ok(false) => self.arm_timer(cx, now),
+            Err(e) => Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind()))),
+        }
+    }
 
-        // 8. One timer at the earliest deadline.
+    /// 8. One timer at the earliest deadline; `Idle` unless it fired.
+    fn arm_timer(&mut self, cx: &mut Context<'_>, now: Instant) -> Step {
         let machine_at = self.machine.poll_timeout().filter(|at| *at > now);
         let earliest = [
             machine_at,

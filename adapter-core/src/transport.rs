@@ -47,6 +47,9 @@ pub(crate) struct Outbox {
     shutdown_wanted: bool,
     shut_down: bool,
     write_stall: Option<Instant>,
+    /// The last drain ended because the machine had nothing more to hand
+    /// out (not at the high water mark).
+    took_all: bool,
 }
 
 impl Outbox {
@@ -77,10 +80,17 @@ impl Outbox {
         self.write_stall
     }
 
+    /// True when the last [`drain_transmit`](Self::drain_transmit) took
+    /// everything the machine had to hand out.
+    pub(crate) fn took_all(&self) -> bool {
+        self.took_all
+    }
+
     /// Moves the machine's output into the write buffer, up to the high
     /// water mark. True when the machine handed anything out.
     pub(crate) fn drain_transmit<M: Drive>(&mut self, now: Instant, machine: &mut M) -> bool {
         let mut progress = false;
+        self.took_all = false;
         while self.backlog() < OUT_HIGH_WATER {
             if self.out_pos > 0 {
                 self.out.drain(..self.out_pos);
@@ -92,7 +102,10 @@ impl Outbox {
                     self.shutdown_wanted = true;
                     progress = true;
                 }
-                None => break,
+                None => {
+                    self.took_all = true;
+                    break;
+                }
             }
         }
         progress
