@@ -786,12 +786,12 @@ impl Connection {
         if hosts > 1 || (hosts == 0 && version == Version::Http11) {
             return Err(SendError::MissingHost);
         }
-        let body = match user_framing(headers, version)? {
+        let known = Known::of(headers);
+        let body = match user_framing(headers, &known, version)? {
             UserFraming::Neither => BodyWrite::None,
             UserFraming::Length(n) => BodyWrite::Length(n),
             UserFraming::Chunked => BodyWrite::Chunked,
         };
-        let known = Known::of(headers);
         let exchange = Exchange {
             version,
             head: request.method() == "HEAD",
@@ -941,7 +941,8 @@ impl Connection {
         } else {
             exchange.version
         };
-        let framing = user_framing(headers, version)?;
+        let known = Known::of(headers);
+        let framing = user_framing(headers, &known, version)?;
         let body = if switching || status == 204 {
             if framing != UserFraming::Neither {
                 return Err(SendError::ForbiddenField);
@@ -958,9 +959,7 @@ impl Connection {
             }
         };
 
-        let mut keep_alive = self.keep_alive
-            && body != BodyWrite::Close
-            && !headers.has_token("connection", "close");
+        let mut keep_alive = self.keep_alive && body != BodyWrite::Close && !known.lists_close();
         if self.waiting_for_continue && !matches!(self.read, Read::Done) {
             // The client may never send the body: its end cannot be found.
             keep_alive = false;
@@ -971,12 +970,9 @@ impl Connection {
             if framing == UserFraming::Neither && body == BodyWrite::Chunked {
                 added[0] = b"Transfer-Encoding: chunked\r\n";
             }
-            if !keep_alive && !headers.has_token("connection", "close") {
+            if !keep_alive && !known.lists_close() {
                 added[1] = b"Connection: close\r\n";
-            } else if keep_alive
-                && version == Version::Http10
-                && !headers.has_token("connection", "keep-alive")
-            {
+            } else if keep_alive && version == Version::Http10 && !known.lists_keep_alive() {
                 added[1] = b"Connection: keep-alive\r\n";
             }
         }

@@ -32,8 +32,7 @@ impl Seen {
 pub(crate) struct Known {
     pub(crate) content_length: Seen,
     pub(crate) host: Seen,
-    /// A `Transfer-Encoding` field is present.
-    pub(crate) transfer_encoding: bool,
+    pub(crate) transfer_encoding: Seen,
     /// An `Upgrade` field is present.
     upgrade_field: bool,
     /// `Connection` lists `close`.
@@ -66,7 +65,7 @@ impl Known {
                 None => {}
                 Some(Name::ContentLength) => known.content_length.see(i),
                 Some(Name::Host) => known.host.see(i),
-                Some(Name::TransferEncoding) => known.transfer_encoding = true,
+                Some(Name::TransferEncoding) => known.transfer_encoding.see(i),
                 Some(Name::Upgrade) => known.upgrade_field = true,
                 Some(Name::Connection) => {
                     for token in list_elements(headers.value_at(i)) {
@@ -82,6 +81,16 @@ impl Known {
             }
         }
         known
+    }
+
+    /// `Connection` lists `close` (RFC 9112 §9.6).
+    pub(crate) fn lists_close(&self) -> bool {
+        self.close
+    }
+
+    /// `Connection` lists `keep-alive` (RFC 9112 §C.2.2).
+    pub(crate) fn lists_keep_alive(&self) -> bool {
+        self.keep_alive
     }
 
     /// RFC 9112 §9.3: HTTP/1.1 persists unless `close`; HTTP/1.0 only with
@@ -115,11 +124,57 @@ fn classify(name: &[u8]) -> Option<Name> {
 /// Cheaper than `eq_ignore_ascii_case`: only `b` is folded, and only where
 /// `lower` has a letter (a letter has 0x40 set, so `(l >> 1) & 0x20` is the
 /// case bit exactly there).
+///
+/// Compared a word at a time (overlapping words cover a length that is not
+/// a multiple): the per-byte rule holds for a whole word, since after
+/// `>> 1` the mask keeps only each byte's own bit 6 moved to bit 5. This
+/// runs for every field name of every head.
 fn is(s: &[u8], lower: &[u8]) -> bool {
-    s.len() == lower.len()
-        && s.iter()
+    let n = lower.len();
+    // Most names of a known one's length are other names: the first byte
+    // tells them apart.
+    match (s.first(), lower.first()) {
+        (Some(&b), Some(&l)) if s.len() == n && b | ((l >> 1) & 0x20) == l => {}
+        (None, None) => return true,
+        _ => return false,
+    }
+    if n >= 8 {
+        words_are::<8>(s, lower, u64::from_le_bytes, 0x2020_2020_2020_2020)
+    } else if n >= 4 {
+        words_are::<4>(s, lower, |w| u32::from_le_bytes(w).into(), 0x2020_2020)
+    } else {
+        s.iter()
             .zip(lower)
             .all(|(&b, &l)| b | ((l >> 1) & 0x20) == l)
+    }
+}
+
+/// [`is`] for `s` and `lower` of one length, at least `W`, compared `W`
+/// bytes at a time.
+#[inline]
+fn words_are<const W: usize>(
+    s: &[u8],
+    lower: &[u8],
+    load: impl Fn([u8; W]) -> u64,
+    case: u64,
+) -> bool {
+    let word = |bytes: &[u8], at: usize| {
+        let mut w = [0u8; W];
+        w.copy_from_slice(&bytes[at..at + W]);
+        load(w)
+    };
+    let last = lower.len() - W;
+    let mut same = true;
+    let mut at = 0;
+    loop {
+        let at_now = at.min(last);
+        let l = word(lower, at_now);
+        same &= word(s, at_now) | ((l >> 1) & case) == l;
+        if at_now == last {
+            return same;
+        }
+        at += W;
+    }
 }
 
 #[cfg(test)]
@@ -141,7 +196,8 @@ mod tests {
         let known = Known::of(&h);
         assert_eq!(known.host, Seen::Once(0));
         assert_eq!(known.content_length, Seen::Repeated);
-        assert!(known.transfer_encoding && known.upgrade_field && known.expect_continue);
+        assert_eq!(known.transfer_encoding, Seen::Once(3));
+        assert!(known.upgrade_field && known.expect_continue);
         assert!(known.keep_alive(Version::Http10) && !known.close);
         assert!(known.upgrade(Version::Http11) && !known.upgrade(Version::Http10));
     }
@@ -156,6 +212,32 @@ mod tests {
             for l in b"az09-".iter().copied() {
                 assert_eq!(is(&[b], &[l]), b.eq_ignore_ascii_case(&l), "{b:#x} {l:#x}");
             }
+        }
+    }
+
+    #[test]
+    fn is_matches_the_bytewise_rule_at_every_length() {
+        let bytewise = |s: &[u8], lower: &[u8]| {
+            s.len() == lower.len() && s.iter().zip(lower).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        let lower = b"transfer-encoding-100-continue";
+        for n in 0..=lower.len() {
+            let lower = &lower[..n];
+            let upper = lower.to_ascii_uppercase();
+            assert!(is(lower, lower) && is(&upper, lower), "{n}");
+            // One byte off anywhere, in either case, is a mismatch.
+            for i in 0..n {
+                for flip in [0x01u8, 0x20, 0x40, 0x80] {
+                    let mut other = upper.clone();
+                    other[i] ^= flip;
+                    assert_eq!(
+                        is(&other, lower),
+                        bytewise(&other, lower),
+                        "{n} {i} {flip:#x}"
+                    );
+                }
+            }
+            assert!(!is(&upper[..n.saturating_sub(1)], lower) || n == 0);
         }
     }
 

@@ -287,7 +287,7 @@ pub(crate) fn body_framing(
         Seen::Never => None,
         Seen::Once(i) => Some(headers.value_at(i)),
     };
-    let has_te = known.transfer_encoding;
+    let has_te = known.transfer_encoding != Seen::Never;
     if has_te && length.is_some() {
         return Err(Error::Malformed(
             Violation::ContentLengthAndTransferEncoding,

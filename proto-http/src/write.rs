@@ -10,6 +10,7 @@
 use crate::connection::IDLE_BUFFER_CAPACITY;
 use crate::error::SendError;
 use crate::head::{Headers, Version, list_elements};
+use crate::known::{Known, Seen};
 use crate::parse::{is_token, parse_content_length};
 use bytes::{Buf, Bytes};
 use std::collections::VecDeque;
@@ -207,35 +208,33 @@ pub(crate) fn is_reason(r: &[u8]) -> bool {
     r.iter().all(|b| *b == b'\t' || (*b >= 0x20 && *b != 0x7f))
 }
 
-/// The framing `headers` ask for, refusing anything ambiguous.
-pub(crate) fn user_framing(headers: &Headers, version: Version) -> Result<UserFraming, SendError> {
-    let mut lengths = headers.get_all("content-length");
-    let length = lengths.next();
-    if lengths.next().is_some() {
-        return Err(SendError::InvalidContentLength);
-    }
-    let mut te = headers.get_all("transfer-encoding");
-    let first_te = te.next();
-    let more_te = te.next().is_some();
-    match (length, first_te) {
-        (Some(_), Some(_)) => Err(SendError::AmbiguousFraming),
-        (Some(v), None) => parse_content_length(v)
+/// The framing `headers` ask for, refusing anything ambiguous; `known` is
+/// [`Known::of`] them, so the field list is not walked again.
+pub(crate) fn user_framing(
+    headers: &Headers,
+    known: &Known,
+    version: Version,
+) -> Result<UserFraming, SendError> {
+    match (known.content_length, known.transfer_encoding) {
+        (Seen::Repeated, _) => Err(SendError::InvalidContentLength),
+        (Seen::Once(_), Seen::Once(_) | Seen::Repeated) => Err(SendError::AmbiguousFraming),
+        (Seen::Once(i), Seen::Never) => parse_content_length(headers.value_at(i))
             .map(UserFraming::Length)
             .ok_or(SendError::InvalidContentLength),
-        (None, Some(v)) => {
-            let mut codings = list_elements(v);
+        (Seen::Never, Seen::Once(i)) => {
+            let mut codings = list_elements(headers.value_at(i));
             let only_chunked = codings
                 .next()
                 .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"))
-                && codings.next().is_none()
-                && !more_te;
+                && codings.next().is_none();
             if only_chunked && version == Version::Http11 {
                 Ok(UserFraming::Chunked)
             } else {
                 Err(SendError::UnsupportedTransferEncoding)
             }
         }
-        (None, None) => Ok(UserFraming::Neither),
+        (Seen::Never, Seen::Repeated) => Err(SendError::UnsupportedTransferEncoding),
+        (Seen::Never, Seen::Never) => Ok(UserFraming::Neither),
     }
 }
 
@@ -422,20 +421,20 @@ mod tests {
         h.append("Content-Length", "3")
             .append("Transfer-Encoding", "chunked");
         assert_eq!(
-            user_framing(&h, Version::Http11),
+            user_framing(&h, &Known::of(&h), Version::Http11),
             Err(SendError::AmbiguousFraming)
         );
         let mut h = Headers::new();
         h.append("Transfer-Encoding", "gzip, chunked");
         assert_eq!(
-            user_framing(&h, Version::Http11),
+            user_framing(&h, &Known::of(&h), Version::Http11),
             Err(SendError::UnsupportedTransferEncoding)
         );
         let mut h = Headers::new();
         h.append("Content-Length", "3")
             .append("Content-Length", "3");
         assert_eq!(
-            user_framing(&h, Version::Http11),
+            user_framing(&h, &Known::of(&h), Version::Http11),
             Err(SendError::InvalidContentLength)
         );
     }
