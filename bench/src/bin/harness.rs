@@ -18,6 +18,9 @@
 //!                     tokio-tungstenite,fastwebsockets (default: all)
 //! --scenarios a,b     subset of keepalive,pipelined,ws32,ws16k,idle
 //! --rampart-bin-dir D where tokio-server and smol-server are (default: target/release/examples)
+//! --baseline-bin-dir D  another build's tokio-server and smol-server, run as baseline-tokio
+//!                     and baseline-smol (name them in --servers) and compared with ours
+//!                     round by round (`bench/ab.sh REV` builds REV and passes this)
 //! --out PATH          default: BENCHMARKS.md at the repository root; `-` for stdout only
 //! --command TEXT      the command line recorded in the output
 //! ```
@@ -39,6 +42,9 @@ type Error = Box<dyn std::error::Error>;
 enum Kind {
     RampartTokio,
     RampartSmol,
+    /// Our servers from another build (`--baseline-bin-dir`).
+    BaselineTokio,
+    BaselineSmol,
     Hyper,
     Httparse,
     /// The `httparse` responder on smol: the floor of rampart-smol.
@@ -57,11 +63,15 @@ impl Kind {
         Kind::Tungstenite,
         Kind::FastWs,
     ];
+    /// Run only when named in `--servers`.
+    const BASELINES: [Kind; 2] = [Kind::BaselineTokio, Kind::BaselineSmol];
 
     fn name(self) -> &'static str {
         match self {
             Kind::RampartTokio => "rampart-tokio",
             Kind::RampartSmol => "rampart-smol",
+            Kind::BaselineTokio => "baseline-tokio",
+            Kind::BaselineSmol => "baseline-smol",
             Kind::Hyper => "hyper",
             Kind::Httparse => "httparse",
             Kind::HttparseSmol => "httparse-smol",
@@ -75,6 +85,8 @@ impl Kind {
             self,
             Kind::RampartTokio
                 | Kind::RampartSmol
+                | Kind::BaselineTokio
+                | Kind::BaselineSmol
                 | Kind::Hyper
                 | Kind::Httparse
                 | Kind::HttparseSmol
@@ -84,7 +96,12 @@ impl Kind {
     fn serves_ws(self) -> bool {
         matches!(
             self,
-            Kind::RampartTokio | Kind::RampartSmol | Kind::Tungstenite | Kind::FastWs
+            Kind::RampartTokio
+                | Kind::RampartSmol
+                | Kind::BaselineTokio
+                | Kind::BaselineSmol
+                | Kind::Tungstenite
+                | Kind::FastWs
         )
     }
 
@@ -98,13 +115,18 @@ impl Kind {
             "15000",
         ];
         match self {
-            Kind::RampartTokio | Kind::RampartSmol => {
-                let exe = if self == Kind::RampartTokio {
+            Kind::RampartTokio | Kind::RampartSmol | Kind::BaselineTokio | Kind::BaselineSmol => {
+                let exe = if matches!(self, Kind::RampartTokio | Kind::BaselineTokio) {
                     "tokio-server"
                 } else {
                     "smol-server"
                 };
-                let mut c = Command::new(opts.rampart_bin_dir.join(exe));
+                let dir = if Kind::BASELINES.contains(&self) {
+                    &opts.baseline_bin_dir
+                } else {
+                    &opts.rampart_bin_dir
+                };
+                let mut c = Command::new(dir.join(exe));
                 c.args(caps);
                 c
             }
@@ -166,6 +188,7 @@ struct Opts {
     servers: Vec<Kind>,
     scenarios: Vec<Scenario>,
     rampart_bin_dir: PathBuf,
+    baseline_bin_dir: PathBuf,
     peer_bin: PathBuf,
     out: Option<PathBuf>,
     command: String,
@@ -193,6 +216,7 @@ fn parse_opts() -> Result<Opts, Error> {
         servers: Kind::ALL.to_vec(),
         scenarios: Scenario::ALL.to_vec(),
         rampart_bin_dir: root.join("target/release/examples"),
+        baseline_bin_dir: root.join("target/baseline/release/examples"),
         peer_bin: exe.with_file_name("peer-server"),
         out: Some(root.join("BENCHMARKS.md")),
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -215,6 +239,7 @@ fn parse_opts() -> Result<Opts, Error> {
                     .map(|s| {
                         Kind::ALL
                             .into_iter()
+                            .chain(Kind::BASELINES)
                             .find(|k| k.name() == s)
                             .ok_or_else(|| format!("unknown server {s}"))
                     })
@@ -232,6 +257,7 @@ fn parse_opts() -> Result<Opts, Error> {
                     .collect::<Result<_, _>>()?;
             }
             "--rampart-bin-dir" => o.rampart_bin_dir = v.into(),
+            "--baseline-bin-dir" => o.baseline_bin_dir = v.into(),
             "--out" => o.out = (v != "-").then(|| v.into()),
             "--command" => o.command = v,
             other => return Err(format!("unknown option {other}").into()),
@@ -597,10 +623,12 @@ fn table(results: &Results, opts: &Opts) -> String {
             Scenario::KeepAlive | Scenario::Pipelined => &[
                 (Kind::Hyper, Kind::Hyper),
                 (Kind::Httparse, Kind::HttparseSmol),
+                (Kind::BaselineTokio, Kind::BaselineSmol),
             ],
             _ => &[
                 (Kind::FastWs, Kind::FastWs),
                 (Kind::Tungstenite, Kind::Tungstenite),
+                (Kind::BaselineTokio, Kind::BaselineSmol),
             ],
         };
         let mut cells = Vec::new();
@@ -613,6 +641,8 @@ fn table(results: &Results, opts: &Opts) -> String {
             let f = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.2}×"));
             let vs = if pt == ps {
                 pt.name().to_owned()
+            } else if pt == Kind::BaselineTokio {
+                "baseline".to_owned()
             } else {
                 format!("{}; {}", pt.name(), ps.name())
             };
@@ -833,6 +863,14 @@ fn main() -> Result<(), Error> {
          latency, CPU and memory; `vs httparse; httparse-smol` compares rampart-tokio with \
          httparse and rampart-smol with httparse-smol. `—`: not measured.\n"
     );
+    if opts.servers.iter().any(|k| Kind::BASELINES.contains(k)) {
+        let _ = writeln!(
+            md,
+            "`vs baseline` compares rampart-tokio with baseline-tokio and rampart-smol with \
+             baseline-smol: the same servers from another build (`{}`), run in the same rounds.\n",
+            opts.baseline_bin_dir.display()
+        );
+    }
     md.push_str(&table(&results, &opts));
     let _ = writeln!(md, "\n## Issue 9 targets\n");
     let _ = writeln!(
