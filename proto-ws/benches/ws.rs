@@ -2,15 +2,14 @@
 //!
 //! - `decode/*`: a server connection decoding masked binary frames of 16 B,
 //!   1 KiB, 16 KiB, 64 KiB and 1 MiB, fed in the 64 KiB reads adapter-core
-//!   makes, events
-//!   drained as they come (the whole path: header, copy, unmask, event).
+//!   makes, events drained as they come (the whole path: header, copy,
+//!   unmask, event).
 //! - `decode_text/*`: the same with text frames (mixed ASCII and 2-3 byte
 //!   code points), so UTF-8 validation is included.
 //! - `decode_16k_reads/*`: 64 KiB and 1 MiB binary frames fed in 16 KiB
-//!   reads (a peer whose segments arrive one by one), so every frame spans
-//!   reads and the payload
-//!   buffer's reservation policy (`src/payload.rs`) decides how often it is
-//!   moved.
+//!   reads (segments that arrive one at a time), so every frame spans reads
+//!   and the payload buffer's reservation policy (`src/payload.rs`) decides
+//!   how often it is moved.
 //! - `unmask/*`: `apply_mask` alone, against a byte-at-a-time loop and a
 //!   `u64` word-at-a-time loop, to justify the block approach (and the
 //!   absence of `unsafe`).
