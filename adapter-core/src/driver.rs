@@ -21,13 +21,13 @@
 //! Reading before the dispatch lets one round take a request in, answer it
 //! and write the answer. What is left then is to read again, which finds
 //! the socket drained and registers for readiness: when the round leaves
-//! nothing else to do (it is *settled*: input taken and dispatched, output
-//! taken and written, no deadline due, handles' queues polled empty, no
-//! stop or close under way), the next round is only that read, then the
-//! timer. A round and a read per request or message, where reading last
-//! took three rounds. Anything the settled round did not do either has a
-//! waker registered (socket, queue, stop state, budget) or makes the round
-//! unsettled, so no wake-up is lost.
+//! nothing else to do (it is *settled*: input taken, output taken and
+//! written, no deadline due, handles' queues polled empty, no stop or close
+//! under way), the next round is only that read (and a dispatch, when the
+//! protocol says it may have left events), then the timer. A round and a
+//! short one per request or message, where reading last took three rounds.
+//! Anything the short round skips either has a waker registered (queue,
+//! stop state, budget) or makes it a full round, so no wake-up is lost.
 //!
 //! After each round the connection's buffered bytes go into the server's
 //! gauge; a connection the budget chose to close says its farewell at the
@@ -482,17 +482,30 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
     }
 
     /// The round after a settled one: a read, which brings input (a full
-    /// round follows) or registers for readiness (the timer is armed and
-    /// the task sleeps). Anything unusual gets a full round.
+    /// round follows) or registers for readiness; then, if the protocol
+    /// says its dispatch may have left events
+    /// ([`Protocol::events_left`]), a dispatch. If nothing was queued, the
+    /// timer is armed and the task sleeps; anything else gets a full round.
     fn read_again(&mut self, cx: &mut Context<'_>, now: Instant) -> Step {
         if self.member.is_evicted() || self.member.should_pause(&self.shared.stats, cx) {
             return Step::Progress;
         }
         match self.read(cx, now, false) {
-            Ok(true) => Step::Progress,
-            Ok(false) => self.arm_timer(cx, now),
-            Err(e) => Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind()))),
+            Ok(true) => return Step::Progress,
+            Ok(false) => {}
+            Err(e) => return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind()))),
         }
+        if self.protocol.events_left(&self.machine, &self.cx) {
+            let d = &mut *self;
+            d.protocol
+                .dispatch(&mut d.machine, &mut d.cx, conn!(d, now));
+            let fresh = self.queue.take_fresh();
+            let output = self.outbox.drain_transmit(now, &mut self.machine);
+            if fresh || output || !self.is_settled(now) {
+                return Step::Progress;
+            }
+        }
+        self.arm_timer(cx, now)
     }
 
     /// 8. One timer at the earliest deadline; `Idle` unless it fired.

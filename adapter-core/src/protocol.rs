@@ -84,6 +84,20 @@ pub trait Protocol: Send + Sync + 'static {
     /// spoken yet, so a stopping server may close it after the grace.
     fn is_quiet(&self, machine: &Self::Machine) -> bool;
 
+    /// True when the last [`dispatch`](Self::dispatch) may have left events
+    /// in the machine: it paused while output was queued, or fed the
+    /// machine bytes of its own after its last poll. The driver then
+    /// dispatches once more after the output is written, before it waits
+    /// for input.
+    ///
+    /// The default, `true`, is always correct. A protocol that knows its
+    /// dispatch drained every event answers `false` and saves that call on
+    /// every request or message.
+    fn events_left(&self, machine: &Self::Machine, cx: &Self::Context) -> bool {
+        let _ = (machine, cx);
+        true
+    }
+
     /// Bytes the connection holds in the machine's buffers (received but
     /// not yet handed out, queued but not yet transmitted) and in its
     /// context (e.g. a request body being collected), for the server's

@@ -29,6 +29,7 @@ macro_rules! web_tests {
         $crate::web_tests!(@each $rt;
             web_defaults_are_all_finite,
             web_routes_answer_as_specified,
+            web_frames_sent_with_the_upgrade_are_answered,
             web_trickled_head_gets_408_while_others_are_served,
             web_keep_alive_idle_closes_silently,
             web_websocket_idle_timeout_sends_1001,
@@ -435,6 +436,25 @@ pub fn web_routes_answer_as_specified<R: Runtime>() {
         stats.ws_messages_in >= 3 && stats.ws_messages_out >= 4,
         "{stats:?}"
     );
+}
+
+/// Frames written right behind the upgrade request, in the same write,
+/// are answered once the WebSocket opens: they reach its machine as the
+/// upgrade's trailing bytes, not from the socket, so nothing but the
+/// driver's own rounds brings them to the handler.
+pub fn web_frames_sent_with_the_upgrade_are_answered<R: Runtime>() {
+    let server = Running::reference::<R>(&[]);
+    let mut c = server.client();
+    let mut bytes = b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        .to_vec();
+    bytes.extend(frame(1, b"first", true));
+    bytes.extend(frame(2, &[9; 300], true));
+    c.send(&bytes);
+    assert_eq!(c.response().status, 101);
+    assert_eq!(c.read_frame().expect("echo"), (1, b"first".to_vec()));
+    assert_eq!(c.read_frame().expect("echo"), (2, vec![9; 300]));
 }
 
 /// A client trickling a head one byte at a time gets `408` and a close at

@@ -164,6 +164,9 @@ pub struct WebSlot<C> {
     early: VecDeque<Outbound>,
     ws_closed: Option<WsClosed>,
     goodbye: bool,
+    /// The last dispatch stopped with events still in the machine (output
+    /// was queued past [`OUTPUT_PAUSE`]).
+    events_left: bool,
 }
 
 impl<C> WebSlot<C> {
@@ -189,6 +192,7 @@ impl<H: WebHandler> Protocol for WebService<H> {
             early: VecDeque::new(),
             ws_closed: None,
             goodbye: false,
+            events_left: false,
         };
         (machine, slot)
     }
@@ -288,6 +292,10 @@ impl<H: WebHandler> Protocol for WebService<H> {
         }
     }
 
+    fn events_left(&self, _machine: &WebMachine, slot: &Self::Context) -> bool {
+        slot.events_left
+    }
+
     fn buffered(&self, machine: &WebMachine, slot: &Self::Context) -> usize {
         let machine = match machine {
             WebMachine::Http(h) => h.conn.pending_transmit() + h.conn.buffered_input(),
@@ -381,8 +389,10 @@ impl<H: WebHandler> WebService<H> {
         }
         // Pipelined requests wait while a response is still queued, so a
         // peer that sends but never reads pins at most one response.
+        slot.events_left = true;
         while h.conn.pending_transmit() < OUTPUT_PAUSE {
             let Some(event) = h.conn.poll_event() else {
+                slot.events_left = false;
                 break;
             };
             match event {
@@ -525,8 +535,10 @@ impl<H: WebHandler> WebService<H> {
             // Messages wait while output is queued: a peer that never reads
             // stops being read (the machine's input backs up), never
             // buffered for without bound.
+            slot.events_left = true;
             while ws.conn.buffered_output() < OUTPUT_PAUSE {
                 let Some(event) = ws.conn.poll_event() else {
+                    slot.events_left = false;
                     break;
                 };
                 let message = match event {
@@ -552,13 +564,16 @@ impl<H: WebHandler> WebService<H> {
                     message,
                 );
             }
-            // Bytes left from the upgrade go in as events drain; the driver
-            // only feeds newer input after them.
+            // Bytes left from the upgrade go in once events are drained (the
+            // driver only feeds newer input after them), and the events
+            // they make are dispatched on the next pass.
+            if slot.events_left || ws.trailing.is_empty() {
+                return;
+            }
             let before = ws.trailing.len();
             match ws.feed_trailing(now) {
-                Ok(true) => return,
-                Ok(false) if ws.trailing.len() == before => return,
-                Ok(false) => {}
+                Ok(_) if ws.trailing.len() == before => return,
+                Ok(_) => {}
                 Err(error) => {
                     // The driver never saw these bytes: count and report here.
                     ws.trailing.clear();
