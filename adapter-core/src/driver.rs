@@ -389,14 +389,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
         }
 
         // 5. Events to the application.
-        {
-            let d = &mut *self;
-            d.protocol
-                .dispatch(&mut d.machine, &mut d.cx, conn!(d, now));
-        }
-        if self.close_requested && self.reason.is_none() {
-            self.reason = Some(CloseReason::Local);
-        }
+        self.dispatch(now);
         // A handle first asked for in a callback: its queue must be polled
         // once to register this task's waker.
         let fresh = self.queue.take_fresh();
@@ -496,9 +489,7 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             Err(e) => return Step::Done(self.reason.take().unwrap_or(CloseReason::Io(e.kind()))),
         }
         if self.protocol.events_left(&self.machine, &self.cx) {
-            let d = &mut *self;
-            d.protocol
-                .dispatch(&mut d.machine, &mut d.cx, conn!(d, now));
+            self.dispatch(now);
             let fresh = self.queue.take_fresh();
             let output = self.outbox.drain_transmit(now, &mut self.machine);
             if fresh || output || !self.is_settled(now) {
@@ -529,6 +520,17 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             // Fired: the next round compares `now` with every deadline.
             Poll::Ready(()) => Step::Progress,
             Poll::Pending => Step::Idle,
+        }
+    }
+
+    /// Hands the machine's events to the application; a close it asked for
+    /// is recorded as the reason.
+    fn dispatch(&mut self, now: Instant) {
+        let d = &mut *self;
+        d.protocol
+            .dispatch(&mut d.machine, &mut d.cx, conn!(d, now));
+        if self.close_requested && self.reason.is_none() {
+            self.reason = Some(CloseReason::Local);
         }
     }
 

@@ -48,6 +48,7 @@ macro_rules! runtime_tests {
             handles_and_groups_deliver,
             full_queue_closes_the_connection,
             buffer_budget_pauses_reads_and_closes_the_largest,
+            events_left_in_the_machine_are_dispatched,
         );
     };
     (@each $rt:ty; $($name:ident),* $(,)?) => {
@@ -423,6 +424,102 @@ pub fn echo_and_line_cap<R: Runtime>() {
     wait_until("the close callback ran", || {
         server.counters.closes() == [CloseReason::PeerError(ErrorKind::TooLarge)]
     });
+}
+
+/// A machine that takes every whole line it is given at once (at most 64
+/// queued) and echoes what it is told to; no deadline, no close.
+#[derive(Default)]
+struct LineQueue {
+    lines: std::collections::VecDeque<Vec<u8>>,
+    out: Vec<u8>,
+}
+
+impl proto_core::Drive for LineQueue {
+    type Error = crate::text::LineTooLong;
+
+    fn handle_input(&mut self, _now: Instant, bytes: &[u8]) -> Result<usize, Self::Error> {
+        let mut used = 0;
+        while self.lines.len() < 64 {
+            let Some(end) = bytes[used..].iter().position(|&b| b == b'\n') else {
+                break;
+            };
+            self.lines.push_back(bytes[used..used + end].to_vec());
+            used += end + 1;
+        }
+        Ok(used)
+    }
+
+    fn handle_eof(&mut self, _now: Instant) {}
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn poll_transmit(&mut self, _now: Instant, out: &mut Vec<u8>) -> Option<proto_core::Transmit> {
+        if self.out.is_empty() {
+            return None;
+        }
+        let len = self.out.len();
+        out.append(&mut self.out);
+        Some(proto_core::Transmit::Data { len })
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+/// Echoes one line per [`Protocol::dispatch`] and keeps the default
+/// [`Protocol::events_left`]: the other lines of a read wait in the
+/// machine, and nothing but the driver's own rounds brings them out.
+struct OneLinePerDispatch;
+
+impl Protocol for OneLinePerDispatch {
+    type Machine = LineQueue;
+    type Context = ();
+    type Message = Bytes;
+
+    fn open(&self, _conn: &mut Conn<'_, Bytes>) -> (LineQueue, ()) {
+        (LineQueue::default(), ())
+    }
+
+    fn dispatch(&self, machine: &mut LineQueue, _cx: &mut (), _conn: &mut Conn<'_, Bytes>) {
+        if let Some(line) = machine.lines.pop_front() {
+            machine.out.extend_from_slice(&line);
+            machine.out.push(b'\n');
+        }
+    }
+
+    fn deliver(&self, _: &mut LineQueue, _: &mut (), _: &mut Conn<'_, Bytes>, _: Bytes) {}
+
+    fn is_quiet(&self, machine: &LineQueue) -> bool {
+        machine.lines.is_empty() && machine.out.is_empty()
+    }
+
+    fn buffered(&self, machine: &LineQueue, _cx: &()) -> usize {
+        machine.lines.iter().map(Vec::len).sum::<usize>() + machine.out.len()
+    }
+}
+
+/// Lines written at once to a protocol that dispatches one event at a time
+/// are all answered: after a round that wrote its answer and found the
+/// socket drained, the driver still dispatches what the machine holds.
+pub fn events_left_in_the_machine_are_dispatched<R: Runtime>() {
+    let server = Server::builder(OneLinePerDispatch)
+        .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .workers(2)
+        .handle_signals(false)
+        .systemd_sockets(false)
+        .build()
+        .expect("server builds");
+    let running = Running::spawn::<R, _>(server);
+    let mut c = Client::connect(running.addr, None, None).expect("client connects");
+    c.send(b"one\ntwo\nthree\nfour\n");
+    for line in ["one", "two", "three", "four"] {
+        assert_eq!(c.recv(), line);
+    }
 }
 
 /// The global cap admits exactly `max`, closes the next at once without a

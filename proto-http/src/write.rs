@@ -437,5 +437,23 @@ mod tests {
             user_framing(&h, &Known::of(&h), Version::Http11),
             Err(SendError::InvalidContentLength)
         );
+        // Two fields, even both `chunked`, are not exactly one `chunked`.
+        let mut h = Headers::new();
+        h.append("Transfer-Encoding", "chunked")
+            .append("transfer-encoding", "chunked");
+        assert_eq!(
+            user_framing(&h, &Known::of(&h), Version::Http11),
+            Err(SendError::UnsupportedTransferEncoding)
+        );
+        let mut h = Headers::new();
+        h.append("Transfer-Encoding", "chunked");
+        assert_eq!(
+            user_framing(&h, &Known::of(&h), Version::Http11),
+            Ok(UserFraming::Chunked)
+        );
+        assert_eq!(
+            user_framing(&h, &Known::of(&h), Version::Http10),
+            Err(SendError::UnsupportedTransferEncoding)
+        );
     }
 }
