@@ -97,6 +97,29 @@ impl fmt::Display for Timer {
     }
 }
 
+/// The earlier of two optional deadlines, where `None` means "never".
+///
+/// Drivers combine the deadlines of several owners into one timer with it.
+///
+/// ```
+/// use proto_core::earlier;
+/// use std::time::Duration;
+/// # let t0 = std::time::Instant::now();
+/// let soon = Some(t0 + Duration::from_secs(1));
+/// let late = Some(t0 + Duration::from_secs(9));
+/// assert_eq!(earlier(late, soon), soon);
+/// assert_eq!(earlier(None, late), late);
+/// assert_eq!(earlier(None, None), None);
+/// ```
+#[inline]
+#[must_use]
+pub fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// One optional deadline per [`Timer`].
 ///
 /// Arming a timer that is already armed moves its deadline. A deadline that

@@ -179,7 +179,7 @@ pub use admission::{
     Admission, DEFAULT_IPV6_PREFIX_LEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
     Permit, Rejection,
 };
-pub use deadlines::{Deadlines, Expired, Timer};
+pub use deadlines::{Deadlines, Expired, Timer, earlier};
 pub use drive::{Drive, Side, Transmit};
 pub use error::{ErrorKind, PeerError};
 pub use origin::{MAX_ORIGIN_LEN, Origin, OriginError, OriginPolicy, OriginRejection};

@@ -4,13 +4,14 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
-use proto_core::{Deadlines, Drive, Side, Timer, Transmit};
+use proto_core::{Deadlines, Drive, Side, Timer, Transmit, earlier};
 
 use crate::close::{self, close_code, is_valid_close_code};
 use crate::error::{ConfigError, Error, Limit, SendError, Violation};
 use crate::events::{Event, MessageKind};
 use crate::frame::{self, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Rules};
 use crate::limits::Config;
+use crate::liveness::Liveness;
 use crate::mask::apply_mask;
 use crate::payload::PayloadBuffer;
 use crate::state::State;
@@ -126,7 +127,9 @@ pub struct Connection {
 
     // Life.
     finished: bool,
-    awaiting_pong: bool,
+    /// The idle and keep-alive ping deadlines, which every input moves.
+    liveness: Liveness,
+    /// The close-handshake deadline.
     deadlines: Deadlines,
     /// The close code of a violation found while earlier events were still
     /// queued: the close frame waits until they are delivered.
@@ -164,7 +167,13 @@ impl Connection {
             allow_non_minimal_length: config.allow_non_minimal_length,
         };
         let payload = PayloadBuffer::new(config.max_message_size);
-        let mut connection = Self {
+        let liveness = Liveness::new(
+            now,
+            config.idle_timeout,
+            config.ping_interval,
+            config.ping_timeout,
+        );
+        Ok(Self {
             side,
             config,
             rules,
@@ -188,12 +197,10 @@ impl Connection {
             close_sent: false,
             shutdown: Shutdown::NotYet,
             finished: false,
-            awaiting_pong: false,
+            liveness,
             deadlines: Deadlines::new(),
             deferred_close: None,
-        };
-        connection.note_activity(now);
-        Ok(connection)
+        })
     }
 
     /// Which end this connection plays.
@@ -297,7 +304,8 @@ impl Connection {
         if input.is_empty() {
             return Ok(0);
         }
-        self.note_activity(now);
+        // Any input means the peer is alive.
+        self.liveness.heard(now);
         let mut pos = 0;
         if let Err(error) = self.read_frames(now, input, &mut pos) {
             return Err(self.fail_with(error));
@@ -402,20 +410,19 @@ impl Connection {
             self.finish();
             return;
         }
-        if fired.contains(Timer::Ping) && self.state == State::Open {
-            if self.awaiting_pong {
+        let due = self.liveness.due(now);
+        if due.ping && self.state == State::Open {
+            if self.liveness.awaiting_pong() {
                 self.push_event(Event::TimedOut(Timer::Ping));
                 self.queue_close(Some(close_code::GOING_AWAY), b"");
                 self.state = State::Closed;
                 self.finish();
                 return;
             }
-            self.awaiting_pong = true;
             self.write_frame(true, OpCode::Ping, b"");
-            self.deadlines
-                .arm_after(Timer::Ping, now, self.config.ping_timeout);
+            self.liveness.ping_sent(now);
         }
-        if fired.contains(Timer::Idle) && self.state == State::Open {
+        if due.idle && self.state == State::Open {
             self.push_event(Event::TimedOut(Timer::Idle));
             self.start_close(now, close_code::GOING_AWAY, b"idle timeout");
         }
@@ -688,10 +695,9 @@ impl Connection {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.finished {
-            None
-        } else {
-            self.deadlines.poll_timeout()
+            return None;
         }
+        earlier(self.deadlines.poll_timeout(), self.liveness.poll_timeout())
     }
 
     /// The next event, or `None` when nothing is pending (need more input).
@@ -945,8 +951,7 @@ impl Connection {
         self.payload.release();
         self.state = State::Closed;
         self.push_event(Event::Closed { code, reason });
-        self.deadlines.disarm(Timer::Idle);
-        self.deadlines.disarm(Timer::Ping);
+        self.liveness.stop();
         if self.side.is_server() {
             // RFC 6455 §7.1.1: the server closes TCP first.
             self.finish();
@@ -971,18 +976,6 @@ impl Connection {
 
     fn is_backpressured(&self) -> bool {
         self.events.len() >= MAX_QUEUED_EVENTS || self.queued_bytes >= MAX_QUEUED_BYTES
-    }
-
-    /// Any input means the peer is alive: push the idle and keep-alive
-    /// deadlines back.
-    fn note_activity(&mut self, now: Instant) {
-        if self.state == State::Open {
-            self.awaiting_pong = false;
-            self.deadlines
-                .arm_after(Timer::Idle, now, self.config.idle_timeout);
-            self.deadlines
-                .arm_after(Timer::Ping, now, self.config.ping_interval);
-        }
     }
 
     // ---- Writing -----------------------------------------------------------
@@ -1061,8 +1054,7 @@ impl Connection {
     fn start_close(&mut self, now: Instant, code: u16, reason: &[u8]) {
         self.queue_close(Some(code), reason);
         self.state = State::LocalClosing;
-        self.deadlines.disarm(Timer::Idle);
-        self.deadlines.disarm(Timer::Ping);
+        self.liveness.stop();
         self.deadlines
             .arm_after(Timer::CloseHandshake, now, self.config.close_timeout);
     }
@@ -1122,6 +1114,7 @@ impl Connection {
             // 3.2, 4.1.3 and 5.15). Nothing more is read meanwhile.
             self.deferred_close = Some(error.close_code());
             self.release_input();
+            self.liveness.stop();
             self.deadlines.clear();
         }
         error
@@ -1156,6 +1149,7 @@ impl Connection {
     fn finish(&mut self) {
         self.finished = true;
         self.release_input();
+        self.liveness.stop();
         self.deadlines.clear();
         if self.shutdown == Shutdown::NotYet {
             self.shutdown = Shutdown::Due;

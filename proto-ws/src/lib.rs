@@ -87,6 +87,7 @@ mod frame;
 pub mod fuzzing;
 pub mod handshake;
 mod limits;
+mod liveness;
 mod mask;
 mod payload;
 mod state;
