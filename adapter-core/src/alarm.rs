@@ -12,9 +12,16 @@
 //! timer then fires early, the owner finds no deadline passed, and the next
 //! call arms it at the deadline of that moment: at most one extra wake-up
 //! per timer period instead of one reset per request.
+//!
+//! A timer that is armed ahead of the owner's clock is not polled again
+//! either, as long as the task's waker is the one it last registered: a
+//! runtime timer never completes before its deadline (the contract of
+//! [`Sleep`]), so it cannot have fired, and its registration still stands.
+//! Polling tokio's `Sleep` costs about as much as parsing a small frame, and
+//! a connection asks for its timer once per round.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use crate::runtime::{Runtime, Sleep};
@@ -25,6 +32,8 @@ pub(crate) struct Alarm<S> {
     sleep: Option<S>,
     /// Where `sleep` is armed; `None` once it fired or was forgotten.
     armed_at: Option<Instant>,
+    /// The waker `sleep` was last polled with, so it wakes that task.
+    registered: Option<Waker>,
 }
 
 impl<S: Sleep> Alarm<S> {
@@ -32,21 +41,29 @@ impl<S: Sleep> Alarm<S> {
         Self {
             sleep: None,
             armed_at: None,
+            registered: None,
         }
     }
 
     /// Arms the timer for `at` (creating it on first use, resetting it when
-    /// `at` is earlier than where it is armed) and polls it.
+    /// `at` is earlier than where it is armed) and polls it, unless it is
+    /// armed after `now` and already registered with this task's waker.
     ///
     /// `Ready` means it fired: the owner then compares the current time
-    /// with each of its deadlines. It may fire before `at` (it was armed
-    /// earlier, or a runtime timer fires slightly early); the deadline is
-    /// then still ahead, and the next call re-arms it.
-    pub(crate) fn poll_at<R>(&mut self, rt: &R, at: Instant, cx: &mut Context<'_>) -> Poll<()>
+    /// with each of its deadlines. It may fire before `at`, having been
+    /// armed earlier; the deadline is then still ahead, and the next call
+    /// re-arms it.
+    pub(crate) fn poll_at<R>(
+        &mut self,
+        rt: &R,
+        at: Instant,
+        now: Instant,
+        cx: &mut Context<'_>,
+    ) -> Poll<()>
     where
         R: Runtime<Sleep = S>,
     {
-        self.poll_at_with(at, cx, || rt.sleep_until(at))
+        self.poll_at_with(at, now, cx, || rt.sleep_until(at))
     }
 
     /// [`poll_at`](Self::poll_at) with the timer made by `create` on first
@@ -54,15 +71,27 @@ impl<S: Sleep> Alarm<S> {
     fn poll_at_with(
         &mut self,
         at: Instant,
+        now: Instant,
         cx: &mut Context<'_>,
         create: impl FnOnce() -> S,
     ) -> Poll<()> {
-        if self.armed_at.is_none_or(|armed| armed > at) {
-            match &mut self.sleep {
-                Some(sleep) => sleep.reset(at),
-                None => self.sleep = Some(create()),
+        match self.armed_at {
+            Some(armed) if armed <= at => {
+                let registered = self
+                    .registered
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()));
+                if armed > now && registered {
+                    return Poll::Pending;
+                }
             }
-            self.armed_at = Some(at);
+            _ => {
+                match &mut self.sleep {
+                    Some(sleep) => sleep.reset(at),
+                    None => self.sleep = Some(create()),
+                }
+                self.armed_at = Some(at);
+            }
         }
         let fired = self
             .sleep
@@ -72,6 +101,13 @@ impl<S: Sleep> Alarm<S> {
             self.armed_at = None;
             Poll::Ready(())
         } else {
+            if !self
+                .registered
+                .as_ref()
+                .is_some_and(|waker| waker.will_wake(cx.waker()))
+            {
+                self.registered = Some(cx.waker().clone());
+            }
             Poll::Pending
         }
     }
@@ -88,28 +124,31 @@ impl<S: Sleep> Alarm<S> {
 mod tests {
     use super::*;
     use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
-    use std::task::Waker;
+    use std::task::{Wake, Waker};
     use std::time::Duration;
 
-    /// A timer that fires when the test says "now" has reached it, and
-    /// counts how often it was moved.
+    /// How often the fake timer was moved and polled.
     #[derive(Default)]
-    struct Clock {
-        now: Option<Instant>,
-        resets: usize,
+    struct Counts {
+        resets: AtomicUsize,
+        polls: AtomicUsize,
     }
 
+    /// A timer that completes once `now`, which the test sets, reaches its
+    /// deadline: never early, as the `Sleep` contract requires.
     struct FakeSleep {
-        clock: Arc<Mutex<Clock>>,
+        counts: Arc<Counts>,
+        now: Arc<Mutex<Instant>>,
         deadline: Instant,
     }
 
     impl Future for FakeSleep {
         type Output = ();
         fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-            let now = self.clock.lock().unwrap().now;
-            if now.is_some_and(|now| now >= self.deadline) {
+            self.counts.polls.fetch_add(1, Ordering::Relaxed);
+            if *self.now.lock().unwrap() >= self.deadline {
                 Poll::Ready(())
             } else {
                 Poll::Pending
@@ -120,7 +159,62 @@ mod tests {
     impl Sleep for FakeSleep {
         fn reset(&mut self, deadline: Instant) {
             self.deadline = deadline;
-            self.clock.lock().unwrap().resets += 1;
+            self.counts.resets.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A task's waker that does nothing. (`Waker::noop` would not do: its
+    /// `will_wake` compares vtable addresses, which codegen may duplicate.)
+    struct Task;
+
+    impl Wake for Task {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    struct Harness {
+        alarm: Alarm<FakeSleep>,
+        task: Waker,
+        counts: Arc<Counts>,
+        now: Arc<Mutex<Instant>>,
+    }
+
+    impl Harness {
+        fn new(t0: Instant) -> Self {
+            Self {
+                alarm: Alarm::new(),
+                task: Waker::from(Arc::new(Task)),
+                counts: Arc::default(),
+                now: Arc::new(Mutex::new(t0)),
+            }
+        }
+
+        fn set_now(&self, at: Instant) {
+            *self.now.lock().unwrap() = at;
+        }
+
+        fn poll_with(&mut self, at: Instant, waker: &Waker) -> Poll<()> {
+            let now = *self.now.lock().unwrap();
+            let (counts, clock) = (Arc::clone(&self.counts), Arc::clone(&self.now));
+            let mut cx = Context::from_waker(waker);
+            self.alarm
+                .poll_at_with(at, now, &mut cx, move || FakeSleep {
+                    counts,
+                    now: clock,
+                    deadline: at,
+                })
+        }
+
+        fn poll(&mut self, at: Instant) -> Poll<()> {
+            let task = self.task.clone();
+            self.poll_with(at, &task)
+        }
+
+        fn resets(&self) -> usize {
+            self.counts.resets.load(Ordering::Relaxed)
+        }
+
+        fn polls(&self) -> usize {
+            self.counts.polls.load(Ordering::Relaxed)
         }
     }
 
@@ -129,45 +223,55 @@ mod tests {
     fn a_later_deadline_keeps_the_timer_and_is_armed_once_it_fires() {
         let t0 = Instant::now();
         let secs = Duration::from_secs;
-        let clock = Arc::new(Mutex::new(Clock::default()));
-        let mut alarm = Alarm::<FakeSleep>::new();
-        let mut cx = Context::from_waker(Waker::noop());
-        let make = |at| {
-            let clock = Arc::clone(&clock);
-            move || FakeSleep {
-                clock,
-                deadline: at,
-            }
-        };
-        let resets = || clock.lock().unwrap().resets;
-        let set_now = |at| clock.lock().unwrap().now = Some(at);
+        let mut h = Harness::new(t0);
 
-        assert!(
-            alarm
-                .poll_at_with(t0 + secs(10), &mut cx, make(t0 + secs(10)))
-                .is_pending()
-        );
+        assert!(h.poll(t0 + secs(10)).is_pending());
         // Later deadlines (a request pushing the idle timeout back) leave
         // the timer alone.
         for later in [20, 30, 40] {
-            let at = t0 + secs(later);
-            assert!(alarm.poll_at_with(at, &mut cx, make(at)).is_pending());
+            assert!(h.poll(t0 + secs(later)).is_pending());
         }
-        assert_eq!(resets(), 0, "no reset for a later deadline");
+        assert_eq!(h.resets(), 0, "no reset for a later deadline");
         // An earlier one moves it.
         let soon = t0 + secs(5);
-        assert!(alarm.poll_at_with(soon, &mut cx, make(soon)).is_pending());
-        assert_eq!(resets(), 1);
+        assert!(h.poll(soon).is_pending());
+        assert_eq!(h.resets(), 1);
         // It fires at 5 s although the owner now waits for 40 s: the owner
         // finds nothing due, and the next call arms the timer at 40 s.
-        set_now(soon);
+        h.set_now(soon);
         let at = t0 + secs(40);
-        assert!(alarm.poll_at_with(at, &mut cx, make(at)).is_ready());
-        assert!(alarm.poll_at_with(at, &mut cx, make(at)).is_pending());
-        assert_eq!(resets(), 2, "armed again once it fired");
-        set_now(t0 + secs(39));
-        assert!(alarm.poll_at_with(at, &mut cx, make(at)).is_pending());
-        set_now(at);
-        assert!(alarm.poll_at_with(at, &mut cx, make(at)).is_ready());
+        assert!(h.poll(at).is_ready());
+        assert!(h.poll(at).is_pending());
+        assert_eq!(h.resets(), 2, "armed again once it fired");
+        h.set_now(t0 + secs(39));
+        assert!(h.poll(at).is_pending());
+        h.set_now(at);
+        assert!(h.poll(at).is_ready());
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // one origin instant
+    fn a_timer_ahead_of_now_is_polled_only_for_a_new_waker() {
+        let t0 = Instant::now();
+        let at = t0 + Duration::from_secs(10);
+        let mut h = Harness::new(t0);
+        assert!(h.poll(at).is_pending());
+        assert_eq!(h.polls(), 1, "a new timer is polled to register");
+        for _ in 0..3 {
+            assert!(h.poll(at).is_pending());
+        }
+        assert_eq!(h.polls(), 1, "registered and not due: not polled again");
+        // Another task's waker must be registered.
+        let other = Waker::from(Arc::new(Task));
+        assert!(h.poll_with(at, &other).is_pending());
+        assert_eq!(h.polls(), 2);
+        assert!(h.poll_with(at, &other).is_pending());
+        assert_eq!(h.polls(), 2);
+        assert!(h.poll(at).is_pending());
+        assert_eq!(h.polls(), 3, "and the first task's again");
+        // At the deadline it is polled, and fires.
+        h.set_now(at);
+        assert!(h.poll(at).is_ready());
+        assert_eq!(h.polls(), 4);
     }
 }

@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use proto_core::{Drive, PeerError, Permit, Timer};
+use proto_core::{Drive, PeerError, Permit, Timer, earlier};
 
 use crate::alarm::Alarm;
 use crate::budget::Member;
@@ -503,7 +503,6 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
     fn arm_timer(&mut self, cx: &mut Context<'_>, now: Instant) -> Step {
         let machine_at = self.machine.poll_timeout().filter(|at| *at > now);
         let earliest = [
-            machine_at,
             self.outbox.stall_deadline(),
             self.drain_at,
             self.grace_at,
@@ -511,12 +510,11 @@ impl<R: Runtime, P: Protocol> Driver<R, P> {
             self.farewell_until,
         ]
         .into_iter()
-        .flatten()
-        .min();
+        .fold(machine_at, earlier);
         let Some(at) = earliest else {
             return Step::Idle;
         };
-        match self.alarm.poll_at(&self.rt, at, cx) {
+        match self.alarm.poll_at(&self.rt, at, now, cx) {
             // Fired: the next round compares `now` with every deadline.
             Poll::Ready(()) => Step::Progress,
             Poll::Pending => Step::Idle,

@@ -49,6 +49,7 @@ macro_rules! runtime_tests {
             full_queue_closes_the_connection,
             buffer_budget_pauses_reads_and_closes_the_largest,
             events_left_in_the_machine_are_dispatched,
+            sleep_never_completes_before_its_deadline,
         );
     };
     (@each $rt:ty; $($name:ident),* $(,)?) => {
@@ -520,6 +521,34 @@ pub fn events_left_in_the_machine_are_dispatched<R: Runtime>() {
     for line in ["one", "two", "three", "four"] {
         assert_eq!(c.recv(), line);
     }
+}
+
+/// The runtime's timer keeps the [`Sleep`](crate::runtime::Sleep) contract
+/// the driver relies on: it completes at or after its deadline, never
+/// before, also once reset earlier or later. (The driver does not poll a
+/// timer armed ahead of its clock, so one that fired early would be missed.)
+pub fn sleep_never_completes_before_its_deadline<R: Runtime>() {
+    let checked = R::run(1, |rt| async move {
+        let mut checked = 0;
+        for micros in [0, 1, 50, 999, 1_000, 1_001, 2_500, 10_000] {
+            let deadline = Instant::now() + Duration::from_micros(micros);
+            rt.sleep_until(deadline).await;
+            assert!(Instant::now() >= deadline, "fired early ({micros} µs)");
+            let mut sleep = rt.sleep_until(Instant::now() + Duration::from_secs(3600));
+            let earlier = Instant::now() + Duration::from_micros(micros);
+            crate::runtime::Sleep::reset(&mut sleep, earlier);
+            (&mut sleep).await;
+            assert!(Instant::now() >= earlier, "fired early once reset");
+            let later = Instant::now() + Duration::from_micros(micros);
+            crate::runtime::Sleep::reset(&mut sleep, later);
+            sleep.await;
+            assert!(Instant::now() >= later, "fired early once reset again");
+            checked += 1;
+        }
+        checked
+    })
+    .expect("the runtime starts");
+    assert_eq!(checked, 8);
 }
 
 /// The global cap admits exactly `max`, closes the next at once without a

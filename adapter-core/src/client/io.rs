@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use proto_core::Drive;
+use proto_core::{Drive, earlier};
 
 use super::Error;
 use crate::alarm::Alarm;
@@ -204,10 +204,7 @@ impl<R: Runtime> Transport<R> {
         }
 
         // One timer at the earliest deadline.
-        let earliest = [machine.poll_timeout(), self.outbox.stall_deadline()]
-            .into_iter()
-            .flatten()
-            .min();
+        let earliest = earlier(machine.poll_timeout(), self.outbox.stall_deadline());
         let Some(at) = earliest else {
             return Ok(false);
         };
@@ -215,7 +212,7 @@ impl<R: Runtime> Transport<R> {
             return Ok(true);
         }
         // Fired: the next round compares `now` with every deadline.
-        Ok(self.alarm.poll_at(&self.rt, at, cx).is_ready())
+        Ok(self.alarm.poll_at(&self.rt, at, now, cx).is_ready())
     }
 
     fn feed<M: Drive>(

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use proto_core::{Drive, ErrorKind, PeerError, Transmit};
+use proto_core::{Drive, ErrorKind, PeerError, Transmit, earlier};
 
 /// The machine of one HTTP+WebSocket connection: HTTP/1.1 until the `101`
 /// is sent, then WebSocket. It implements [`Drive`] by delegation, so the
@@ -157,10 +157,7 @@ impl Drive for WebMachine {
 
     fn poll_timeout(&self) -> Option<Instant> {
         match self {
-            Self::Http(h) => [h.conn.poll_timeout(), h.handler_deadline]
-                .into_iter()
-                .flatten()
-                .min(),
+            Self::Http(h) => earlier(h.conn.poll_timeout(), h.handler_deadline),
             Self::Ws(ws) => ws.conn.poll_timeout(),
         }
     }
