@@ -132,6 +132,13 @@ pub trait Stream: Send + 'static {
 /// Once complete it stays complete (polls `Ready` again) until
 /// [`reset`](Sleep::reset), as tokio's `Sleep` does; async-io's `Timer`
 /// needs a flag for that.
+///
+/// It must never complete before its deadline (tokio's and async-io's
+/// timers round up): the driver does not poll a timer armed after its
+/// clock's `now` again while the task's waker is unchanged, so a timer that
+/// fired early would go unnoticed until the connection's next I/O.
+/// `adapter_core::testing::sleep_never_completes_before_its_deadline` checks
+/// an implementation.
 pub trait Sleep: Future<Output = ()> + Send + Unpin + 'static {
     /// Moves the deadline; the timer completes at or after `deadline`.
     fn reset(&mut self, deadline: Instant);

@@ -628,6 +628,7 @@ async fn accept_loop<R: Runtime, P: Protocol>(
                 Poll::Ready(Err(e)) => {
                     // Out of descriptors (EMFILE/ENFILE) or memory, or
                     // something unexpected: pause instead of spinning.
+                    shared.stats.record_accept_error();
                     let pause = if sys::is_resource_exhaustion(&e) {
                         ACCEPT_BACKOFF
                     } else {

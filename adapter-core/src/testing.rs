@@ -1019,7 +1019,6 @@ macro_rules! signal_tests {
             socket_activation_adopts_the_listener,
             socket_activation_is_for_the_named_process_only,
             socket_activation_refuses_a_descriptor_that_is_not_a_socket,
-            out_of_descriptors_pauses_accepting_and_recovers,
         );
     };
     (@each $example:literal; $($name:ident),* $(,)?) => {
@@ -1034,6 +1033,10 @@ macro_rules! signal_tests {
 
 /// Where cargo put example `name` of the crate whose tests are running:
 /// `target/<profile>/examples/`, beside the test binary's `deps/`.
+///
+/// `cargo test` builds the examples, but `cargo test NAME` (with a filter)
+/// does not: after a change, run `cargo build --examples` before a filtered
+/// run, or it tests the examples of the last full build.
 ///
 /// # Panics
 ///
@@ -1050,7 +1053,7 @@ pub fn example_path(name: &str) -> std::path::PathBuf {
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
-        "{} is not built: run the tests with `cargo test`, which builds examples",
+        "{} is not built: run `cargo test` (a filtered `cargo test NAME` does not build examples) or `cargo build --examples`",
         path.display()
     );
     path
@@ -1259,77 +1262,9 @@ pub fn socket_activation_refuses_a_descriptor_that_is_not_a_socket(example: &std
     );
 }
 
-/// A server out of file descriptors (`EMFILE` on accept: the application
-/// holds many, here inherited ones) keeps serving the connections it has,
-/// backs off instead of spinning on the listener, and accepts the waiting
-/// connections once descriptors are free again.
-///
-/// The example runs under `ulimit -n 128` holding 95 extra descriptors, with
-/// `--max-connections 40`: the cap is allowed (40 + 65 reserved <= 128) but
-/// at most 30 descriptors are left for connections, so the 45 clients meet
-/// `EMFILE` before the cap.
-pub fn out_of_descriptors_pauses_accepting_and_recovers(example: &std::path::Path) {
-    const CLIENTS: usize = 45;
-    // bash: dash cannot redirect descriptors above 9.
-    let mut command = std::process::Command::new("bash");
-    command.args([
-        "-c",
-        "ulimit -n 128 || exit 1; i=10; while [ $i -lt 105 ]; do eval \"exec $i</dev/null\"; \
-         i=$((i + 1)); done; exec \"$0\" \"$@\"",
-    ]);
-    command.arg(example).args([
-        "--addr",
-        "127.0.0.1:0",
-        "--max-connections",
-        "40",
-        "--workers",
-        "1",
-    ]);
-    let server = Child::start(command);
-    let pid = server.child.id();
-    let mut clients: Vec<Client> = (0..CLIENTS)
-        .map(|i| {
-            let mut c = Client::connect(server.addr, None, None).expect("the kernel queues it");
-            c.send(format!("hello {i}\n").as_bytes());
-            c
-        })
-        .collect();
-    // Served while others wait for descriptors.
-    assert_eq!(clients[0].recv(), "hello 0");
-    assert_eq!(clients[0].call("still here"), "still here");
-    // The last cannot have been accepted: no descriptor is left for it.
-    let last = &mut clients[CLIENTS - 1];
-    last.stream()
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .expect("timeout");
-    let mut byte = [0u8; 1];
-    assert!(
-        matches!(last.reader.read(&mut byte), Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)),
-        "the last client is not served while descriptors are exhausted"
-    );
-    last.stream().set_read_timeout(Some(WAIT)).expect("timeout");
-    // Backing off: over a second of EMFILE the accept loop uses a sliver of
-    // CPU (a loop retrying at once would use all of a core).
-    // (Where there is a /proc to read it from.)
-    if let Some(before) = cpu_ticks(pid) {
-        std::thread::sleep(Duration::from_secs(1));
-        let used = cpu_ticks(pid).expect("/proc/PID/stat") - before;
-        assert!(
-            used < 25,
-            "{used} ticks of CPU in one second out of descriptors"
-        );
-    }
-    // Descriptors come back: every waiting client is accepted and answered.
-    let waiting = clients.split_off(20);
-    drop(clients);
-    for (i, mut c) in (20..).zip(waiting) {
-        assert_eq!(c.recv(), format!("hello {i}"));
-    }
-}
-
 /// User plus system CPU time of process `pid` (all its threads), in clock
 /// ticks, from `/proc`; `None` without one.
-fn cpu_ticks(pid: u32) -> Option<u64> {
+pub(crate) fn cpu_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the parenthesised command: state is field 3, utime 14, stime 15.
     let rest = stat.rsplit(')').next()?;

@@ -32,6 +32,7 @@ use crate::{ErrorKind, Rejection, Timer};
 #[derive(Debug, Default)]
 pub struct Stats {
     accepted: AtomicU64,
+    accept_errors: AtomicU64,
     closed: AtomicU64,
     rejected_global_cap: AtomicU64,
     rejected_per_ip_cap: AtomicU64,
@@ -61,6 +62,14 @@ impl Stats {
     /// A connection was admitted and will be served.
     pub fn record_accepted(&self) {
         bump(&self.accepted, 1);
+    }
+
+    /// Accepting failed for the listener as a whole, not for one
+    /// connection: out of descriptors (`EMFILE`, `ENFILE`) or memory, or an
+    /// unexpected error. The server pauses accepting for a moment; waiting
+    /// connections stay in the kernel's queue.
+    pub fn record_accept_error(&self) {
+        bump(&self.accept_errors, 1);
     }
 
     /// An admitted connection closed, for whatever reason.
@@ -150,6 +159,7 @@ impl Stats {
         let closed = load(&self.closed);
         Snapshot {
             accepted,
+            accept_errors: load(&self.accept_errors),
             closed,
             active: accepted.saturating_sub(closed),
             rejected_global_cap: load(&self.rejected_global_cap),
@@ -174,6 +184,10 @@ impl Stats {
 pub struct Snapshot {
     /// Connections admitted.
     pub accepted: u64,
+    /// Failed accepts that paused the listener (out of descriptors or
+    /// memory): connections waited, and a growing count means the process
+    /// needs a higher `RLIMIT_NOFILE` or holds descriptors it should not.
+    pub accept_errors: u64,
     /// Admitted connections that have closed.
     pub closed: u64,
     /// Connections open now: `accepted - closed`.
@@ -226,6 +240,7 @@ impl Snapshot {
     pub fn write_json(&self, out: &mut String) {
         let fields = [
             ("accepted", self.accepted),
+            ("accept_errors", self.accept_errors),
             ("closed", self.closed),
             ("active", self.active),
             ("rejected_global_cap", self.rejected_global_cap),
@@ -300,7 +315,9 @@ mod tests {
         stats.buffer_shrank(4);
         assert_eq!(stats.buffered_bytes(), 6);
         stats.record_closed_over_budget();
+        stats.record_accept_error();
         let s = stats.snapshot();
+        assert_eq!(s.accept_errors, 1);
         assert_eq!(s.buffered_bytes, 6);
         assert_eq!(s.closed_over_budget, 1);
         assert_eq!((s.accepted, s.closed, s.active), (3, 1, 2));

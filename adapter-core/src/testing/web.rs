@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use proto_core::{ErrorKind, Timer};
 
-use super::{Child, Running, connect_socket, wait_until};
+use super::{Child, Running, connect_socket, cpu_ticks, wait_until};
 use crate::example::ReferenceOptions;
 use crate::web::{ClientOffer, Request};
 use crate::web::{HttpConn, Message, Outbound, WebHandler, WebService, WsClosed, WsConn, WsOpen};
@@ -65,6 +65,7 @@ macro_rules! web_signal_tests {
             web_sigterm_drains_websockets_and_requests,
             web_sigterm_finishes_a_slow_response,
             web_reload_serves_every_request,
+            web_out_of_descriptors_pauses_accepting_and_recovers,
         );
     };
     (@each $example:literal; $($name:ident),* $(,)?) => {
@@ -383,6 +384,7 @@ pub fn web_defaults_are_all_finite<R: Runtime>() {
         "ws_messages_out",
         "buffered_bytes",
         "closed_over_budget",
+        "accept_errors",
     ] {
         assert!(num(&json, key).is_some(), "{key} in {json}");
     }
@@ -1007,6 +1009,93 @@ fn stats_of(addr: SocketAddr) -> io::Result<String> {
         return Err(io::Error::other(format!("status {}", r.status)));
     }
     String::from_utf8(r.body).map_err(io::Error::other)
+}
+
+/// A server out of file descriptors (`EMFILE` on accept: the application
+/// holds many, here inherited ones) keeps serving the connections it has,
+/// counts the failed accepts in `/stats`, backs off instead of spinning on
+/// the listener, and accepts the waiting connections once descriptors are
+/// free again.
+///
+/// The example runs under `ulimit -n 128` holding 95 extra descriptors, with
+/// `--max-connections 40`: the cap is allowed (40 + 65 reserved <= 128) but
+/// at most 30 descriptors are left for connections, so 45 clients meet
+/// `EMFILE` before the cap.
+pub fn web_out_of_descriptors_pauses_accepting_and_recovers(example: &std::path::Path) {
+    const CLIENTS: usize = 45;
+    // bash: dash cannot redirect descriptors above 9.
+    let mut command = std::process::Command::new("bash");
+    command.args([
+        "-c",
+        "ulimit -n 128 || exit 1; i=10; while [ $i -lt 105 ]; do eval \"exec $i</dev/null\"; \
+         i=$((i + 1)); done; exec \"$0\" \"$@\"",
+    ]);
+    command.arg(example).args([
+        "--addr",
+        "127.0.0.1:0",
+        "--max-connections",
+        "40",
+        "--workers",
+        "1",
+    ]);
+    let server = Child::start(command);
+    let pid = server.child.id();
+    let echo = |i: usize| {
+        let body = format!("hello {i}");
+        format!(
+            "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let mut clients: Vec<WireClient> = (0..CLIENTS)
+        .map(|i| {
+            let mut c = WireClient::connect(server.addr, None).expect("the kernel queues it");
+            c.send(echo(i).as_bytes());
+            c
+        })
+        .collect();
+    // Served while others wait for descriptors, and the failures counted.
+    assert_eq!(clients[0].response().body, b"hello 0");
+    let mut errors = 0;
+    wait_until("failed accepts are counted", || {
+        let stats = clients[0].get("/stats");
+        errors = num(&String::from_utf8_lossy(&stats.body), "accept_errors").expect("n");
+        errors > 0
+    });
+    // The last cannot have been accepted: no descriptor is left for it.
+    let last = &mut clients[CLIENTS - 1];
+    last.stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    assert!(
+        matches!(last.stream.read(&mut byte), Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)),
+        "the last client is not served while descriptors are exhausted"
+    );
+    last.stream
+        .set_read_timeout(Some(super::WAIT))
+        .expect("timeout");
+    // Backing off: over a second of EMFILE the accept loop uses a sliver of
+    // CPU and retries a few times (a loop retrying at once would use all of
+    // a core). Where there is a /proc to read the CPU time from.
+    if let Some(before) = cpu_ticks(pid) {
+        std::thread::sleep(Duration::from_secs(1));
+        let used = cpu_ticks(pid).expect("/proc/PID/stat") - before;
+        assert!(
+            used < 25,
+            "{used} ticks of CPU in one second out of descriptors"
+        );
+    }
+    let stats = clients[0].get("/stats");
+    let later = num(&String::from_utf8_lossy(&stats.body), "accept_errors").expect("n");
+    assert!(later > errors, "still retrying: {errors} then {later}");
+    assert!(later < 100, "{later} failed accepts: no back-off");
+    // Descriptors come back: every waiting client is accepted and answered.
+    let waiting = clients.split_off(20);
+    drop(clients);
+    for (i, mut c) in (20..).zip(waiting) {
+        assert_eq!(c.response().body, format!("hello {i}").into_bytes());
+    }
 }
 
 /// SIGTERM: the listener closes at once, an open WebSocket receives 1001, a
