@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
-use proto_core::{Deadlines, Drive, Side, Timer, Transmit, earlier};
+use proto_core::{Drive, Side, Timer, Transmit, earlier};
 
 use crate::close::{self, close_code, is_valid_close_code};
 use crate::error::{ConfigError, Error, Limit, SendError, Violation};
@@ -129,8 +129,9 @@ pub struct Connection {
     finished: bool,
     /// The idle and keep-alive ping deadlines, which every input moves.
     liveness: Liveness,
-    /// The close-handshake deadline.
-    deadlines: Deadlines,
+    /// When the close handshake we wait for times out (the only other
+    /// deadline: one slot, not a `Deadlines` of every kind, per connection).
+    close_deadline: Option<Instant>,
     /// The close code of a violation found while earlier events were still
     /// queued: the close frame waits until they are delivered.
     deferred_close: Option<u16>,
@@ -167,12 +168,7 @@ impl Connection {
             allow_non_minimal_length: config.allow_non_minimal_length,
         };
         let payload = PayloadBuffer::new(config.max_message_size);
-        let liveness = Liveness::new(
-            now,
-            config.idle_timeout,
-            config.ping_interval,
-            config.ping_timeout,
-        );
+        let liveness = Liveness::new(now, &config);
         Ok(Self {
             side,
             config,
@@ -198,7 +194,7 @@ impl Connection {
             shutdown: Shutdown::NotYet,
             finished: false,
             liveness,
-            deadlines: Deadlines::new(),
+            close_deadline: None,
             deferred_close: None,
         })
     }
@@ -305,7 +301,7 @@ impl Connection {
             return Ok(0);
         }
         // Any input means the peer is alive.
-        self.liveness.heard(now);
+        self.liveness.heard(now, &self.config);
         let mut pos = 0;
         if let Err(error) = self.read_frames(now, input, &mut pos) {
             return Err(self.fail_with(error));
@@ -403,14 +399,14 @@ impl Connection {
         if self.finished {
             return;
         }
-        let fired = self.deadlines.handle_timeout(now);
-        if fired.contains(Timer::CloseHandshake) {
+        if self.close_deadline.is_some_and(|at| at <= now) {
+            self.close_deadline = None;
             self.push_event(Event::TimedOut(Timer::CloseHandshake));
             self.state = State::Closed;
             self.finish();
             return;
         }
-        let due = self.liveness.due(now);
+        let due = self.liveness.due(now, &self.config);
         if due.ping && self.state == State::Open {
             if self.liveness.awaiting_pong() {
                 self.push_event(Event::TimedOut(Timer::Ping));
@@ -420,7 +416,7 @@ impl Connection {
                 return;
             }
             self.write_frame(true, OpCode::Ping, b"");
-            self.liveness.ping_sent(now);
+            self.liveness.ping_sent(now, &self.config);
         }
         if due.idle && self.state == State::Open {
             self.push_event(Event::TimedOut(Timer::Idle));
@@ -697,7 +693,7 @@ impl Connection {
         if self.finished {
             return None;
         }
-        earlier(self.deadlines.poll_timeout(), self.liveness.poll_timeout())
+        earlier(self.close_deadline, self.liveness.poll_timeout())
     }
 
     /// The next event, or `None` when nothing is pending (need more input).
@@ -957,8 +953,7 @@ impl Connection {
             self.finish();
         } else {
             // The client waits for the server's TCP close, within bounds.
-            self.deadlines
-                .arm_after(Timer::CloseHandshake, now, self.config.close_timeout);
+            self.close_deadline = now.checked_add(self.config.close_timeout);
         }
         Ok(())
     }
@@ -1055,8 +1050,7 @@ impl Connection {
         self.queue_close(Some(code), reason);
         self.state = State::LocalClosing;
         self.liveness.stop();
-        self.deadlines
-            .arm_after(Timer::CloseHandshake, now, self.config.close_timeout);
+        self.close_deadline = now.checked_add(self.config.close_timeout);
     }
 
     /// Queues our one close frame; later calls do nothing.
@@ -1115,7 +1109,7 @@ impl Connection {
             self.deferred_close = Some(error.close_code());
             self.release_input();
             self.liveness.stop();
-            self.deadlines.clear();
+            self.close_deadline = None;
         }
         error
     }
@@ -1150,7 +1144,7 @@ impl Connection {
         self.finished = true;
         self.release_input();
         self.liveness.stop();
-        self.deadlines.clear();
+        self.close_deadline = None;
         if self.shutdown == Shutdown::NotYet {
             self.shutdown = Shutdown::Due;
         }

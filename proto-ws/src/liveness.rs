@@ -10,9 +10,11 @@
 //!
 //! [`Deadlines`]: proto_core::Deadlines
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use proto_core::earlier;
+
+use crate::limits::Config;
 
 /// Which of the two deadlines [`Liveness::due`] found passed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,14 +26,11 @@ pub(crate) struct Due {
     pub(crate) idle: bool,
 }
 
-/// The idle and keep-alive deadlines of an open connection.
+/// The idle and keep-alive deadlines of an open connection, for the
+/// timeouts of its [`Config`] (passed in, not copied: this is per
+/// connection, 48 bytes).
 #[derive(Debug, Clone)]
 pub(crate) struct Liveness {
-    idle_timeout: Duration,
-    ping_interval: Duration,
-    ping_timeout: Duration,
-    /// The earlier of the two timeouts counted from the last input.
-    first: Duration,
     /// When the peer last sent anything; `None` once nothing is watched.
     last_input: Option<Instant>,
     /// `Some` while a keep-alive ping waits for any answer: until when
@@ -44,33 +43,24 @@ pub(crate) struct Liveness {
 impl Liveness {
     /// Watches from `now`. A timeout too large to add to an instant (say
     /// `Duration::MAX`) never fires.
-    pub(crate) fn new(
-        now: Instant,
-        idle_timeout: Duration,
-        ping_interval: Duration,
-        ping_timeout: Duration,
-    ) -> Self {
+    pub(crate) fn new(now: Instant, config: &Config) -> Self {
         let mut liveness = Self {
-            idle_timeout,
-            ping_interval,
-            ping_timeout,
-            first: idle_timeout.min(ping_interval),
             last_input: Some(now),
             pong_due: None,
             next: None,
         };
-        liveness.heard(now);
+        liveness.heard(now, config);
         liveness
     }
 
     /// The peer sent something at `now`: both deadlines move back and any
     /// ping counts as answered.
     #[inline]
-    pub(crate) fn heard(&mut self, now: Instant) {
+    pub(crate) fn heard(&mut self, now: Instant, config: &Config) {
         if self.last_input.is_some() {
             self.last_input = Some(now);
             self.pong_due = None;
-            self.next = now.checked_add(self.first);
+            self.next = now.checked_add(config.idle_timeout.min(config.ping_interval));
         }
     }
 
@@ -88,7 +78,7 @@ impl Liveness {
     }
 
     /// Which deadlines are at or before `now`.
-    pub(crate) fn due(&self, now: Instant) -> Due {
+    pub(crate) fn due(&self, now: Instant, config: &Config) -> Due {
         let Some(last) = self.last_input else {
             return Due::default();
         };
@@ -98,11 +88,11 @@ impl Liveness {
         let passed = |at: Option<Instant>| at.is_some_and(|at| at <= now);
         let ping_at = match self.pong_due {
             Some(due) => due,
-            None => last.checked_add(self.ping_interval),
+            None => last.checked_add(config.ping_interval),
         };
         Due {
             ping: passed(ping_at),
-            idle: passed(last.checked_add(self.idle_timeout)),
+            idle: passed(last.checked_add(config.idle_timeout)),
         }
     }
 
@@ -113,22 +103,21 @@ impl Liveness {
 
     /// A keep-alive ping was sent at `now`: the peer has the ping timeout
     /// to send anything.
-    pub(crate) fn ping_sent(&mut self, now: Instant) {
+    pub(crate) fn ping_sent(&mut self, now: Instant, config: &Config) {
         if let Some(last) = self.last_input {
-            self.pong_due = Some(now.checked_add(self.ping_timeout));
-            self.update_next(last);
+            self.pong_due = Some(now.checked_add(config.ping_timeout));
+            self.next = earlier(
+                last.checked_add(config.idle_timeout),
+                self.pong_due.flatten(),
+            );
         }
-    }
-
-    /// Recomputes `next` while a ping waits for its answer.
-    fn update_next(&mut self, last: Instant) {
-        self.next = earlier(last.checked_add(self.idle_timeout), self.pong_due.flatten());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[allow(clippy::disallowed_methods)] // tests need one origin instant
     fn origin() -> Instant {
@@ -137,6 +126,15 @@ mod tests {
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)
+    }
+
+    fn config(idle: Duration, ping: Duration, pong: Duration) -> Config {
+        let mut config = Config::default();
+        config
+            .idle_timeout(idle)
+            .ping_interval(ping)
+            .ping_timeout(pong);
+        config
     }
 
     const NOTHING: Due = Due {
@@ -155,29 +153,31 @@ mod tests {
     #[test]
     fn the_earlier_timeout_counts_from_the_last_input() {
         let t = origin();
-        let mut l = Liveness::new(t, secs(60), secs(30), secs(20));
+        let c = config(secs(60), secs(30), secs(20));
+        let mut l = Liveness::new(t, &c);
         assert_eq!(l.poll_timeout(), Some(t + secs(30)));
-        l.heard(t + secs(5));
+        l.heard(t + secs(5), &c);
         assert_eq!(l.poll_timeout(), Some(t + secs(35)));
-        assert_eq!(l.due(t + secs(34)), NOTHING);
-        assert_eq!(l.due(t + secs(35)), PING);
+        assert_eq!(l.due(t + secs(34), &c), NOTHING);
+        assert_eq!(l.due(t + secs(35), &c), PING);
         assert!(!l.awaiting_pong());
-        l.ping_sent(t + secs(35));
+        l.ping_sent(t + secs(35), &c);
         assert!(l.awaiting_pong());
         // Then the pong deadline, before the idle timeout.
-        assert_eq!(l.due(t + secs(35)), NOTHING);
+        assert_eq!(l.due(t + secs(35), &c), NOTHING);
         assert_eq!(l.poll_timeout(), Some(t + secs(55)));
-        assert_eq!(l.due(t + secs(55)), PING);
+        assert_eq!(l.due(t + secs(55), &c), PING);
     }
 
     #[test]
     fn idle_comes_first_when_it_is_shorter() {
         let t = origin();
-        let mut l = Liveness::new(t, secs(10), secs(30), secs(20));
+        let c = config(secs(10), secs(30), secs(20));
+        let mut l = Liveness::new(t, &c);
         assert_eq!(l.poll_timeout(), Some(t + secs(10)));
-        assert_eq!(l.due(t + secs(10)), IDLE);
+        assert_eq!(l.due(t + secs(10), &c), IDLE);
         assert_eq!(
-            l.due(t + secs(30)),
+            l.due(t + secs(30), &c),
             Due {
                 ping: true,
                 idle: true
@@ -186,44 +186,48 @@ mod tests {
         );
         l.stop();
         assert_eq!(l.poll_timeout(), None);
-        assert_eq!(l.due(t + secs(100)), NOTHING);
-        l.heard(t + secs(100));
+        assert_eq!(l.due(t + secs(100), &c), NOTHING);
+        l.heard(t + secs(100), &c);
         assert_eq!(l.poll_timeout(), None, "a stopped watch stays stopped");
-        l.ping_sent(t + secs(100));
+        l.ping_sent(t + secs(100), &c);
         assert_eq!(l.poll_timeout(), None);
     }
 
     #[test]
     fn an_answer_to_the_ping_restarts_the_interval() {
         let t = origin();
-        let mut l = Liveness::new(t, secs(60), secs(30), secs(20));
-        l.ping_sent(t + secs(30));
-        l.heard(t + secs(40));
+        let c = config(secs(60), secs(30), secs(20));
+        let mut l = Liveness::new(t, &c);
+        l.ping_sent(t + secs(30), &c);
+        l.heard(t + secs(40), &c);
         assert!(!l.awaiting_pong());
         assert_eq!(l.poll_timeout(), Some(t + secs(70)));
-        assert_eq!(l.due(t + secs(60)), NOTHING);
+        assert_eq!(l.due(t + secs(60), &c), NOTHING);
     }
 
     #[test]
     fn the_idle_timeout_still_fires_while_a_ping_waits() {
         let t = origin();
-        let mut l = Liveness::new(t, secs(40), secs(30), secs(20));
-        l.ping_sent(t + secs(30));
+        let c = config(secs(40), secs(30), secs(20));
+        let mut l = Liveness::new(t, &c);
+        l.ping_sent(t + secs(30), &c);
         assert_eq!(l.poll_timeout(), Some(t + secs(40)));
-        assert_eq!(l.due(t + secs(40)), IDLE);
+        assert_eq!(l.due(t + secs(40), &c), IDLE);
     }
 
     #[test]
     fn timeouts_too_large_to_add_never_fire() {
         let t = origin();
-        let l = Liveness::new(t, Duration::MAX, Duration::MAX, secs(1));
+        let c = config(Duration::MAX, Duration::MAX, secs(1));
+        let l = Liveness::new(t, &c);
         assert_eq!(l.poll_timeout(), None);
-        assert_eq!(l.due(t + secs(1_000_000)), NOTHING);
+        assert_eq!(l.due(t + secs(1_000_000), &c), NOTHING);
         // A ping that may wait for ever leaves only the idle timeout.
-        let mut l = Liveness::new(t, secs(60), secs(30), Duration::MAX);
-        l.ping_sent(t + secs(30));
+        let c = config(secs(60), secs(30), Duration::MAX);
+        let mut l = Liveness::new(t, &c);
+        l.ping_sent(t + secs(30), &c);
         assert_eq!(l.poll_timeout(), Some(t + secs(60)));
-        assert_eq!(l.due(t + secs(59)), NOTHING);
-        assert_eq!(l.due(t + secs(60)), IDLE);
+        assert_eq!(l.due(t + secs(59), &c), NOTHING);
+        assert_eq!(l.due(t + secs(60), &c), IDLE);
     }
 }
