@@ -13,13 +13,13 @@ use crate::chunked::{ChunkLimits, Decoder, Step};
 use crate::config::{Config, ConfigError};
 use crate::error::{Error, SendError, Violation, WriteState};
 use crate::event::Event;
-use crate::head::{Field, Headers, Request, Response, Version};
+use crate::head::{Field, Headers, Request, Response, Version, canonical_reason};
 use crate::known::Known;
 use crate::parse::{Framing, body_framing, check_target, is_token, parse_request, parse_response};
 use crate::scan::{HeadEnd, HeadScan, ScanError, ScanLimits};
 use crate::write::{
-    BodyWrite, Output, UserFraming, check_fields, is_reason, user_framing, write_chunk_size_line,
-    write_error_response, write_fields, write_status_line,
+    BodyWrite, Output, UserFraming, check_fields, is_reason, is_value, user_framing,
+    write_chunk_size_line, write_decimal, write_error_response, write_fields, write_status_line,
 };
 use bytes::{Bytes, BytesMut};
 use proto_core::{Deadlines, Drive, Side, Timer, Transmit};
@@ -914,21 +914,124 @@ impl Connection {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send_response(&mut self, response: impl Borrow<Response>) -> Result<(), SendError> {
-        const COMMAND: &str = "send_response";
         let response = response.borrow();
+        self.may_respond("send_response", response.status())?;
+        check_response_head(response)?;
+        let headers = response.headers();
+        let known = Known::of(headers);
+        self.start_response(
+            response.version(),
+            response.status(),
+            response.reason_bytes(),
+            &Fields {
+                framing: |version| user_framing(headers, &known, version),
+                lists_close: known.lists_close(),
+                lists_keep_alive: known.lists_keep_alive(),
+            },
+            |out| write_fields(out, headers),
+        )
+    }
+
+    /// Sends a whole HTTP/1.1 response with `Content-Type: content_type`,
+    /// a `Content-Length` and `body`: [`send_response`](Self::send_response),
+    /// [`send_body`](Self::send_body) and [`finish`](Self::finish) in one
+    /// call, without building a [`Response`] (the head is written straight
+    /// into the output). `close` adds `Connection: close` and makes this
+    /// the connection's last response. A response to HEAD, or a 304, carries
+    /// the length but not the body.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_response`](Self::send_response), and
+    /// [`SendError::InvalidStatus`] for a status that carries no body
+    /// (1xx, 204) and [`SendError::InvalidFieldValue`] for a content type
+    /// that is not a field value. Nothing is queued.
+    ///
+    /// ```
+    /// use proto_http::{Config, Connection, Side};
+    /// # #[allow(clippy::disallowed_methods)]
+    /// let now = std::time::Instant::now();
+    /// let mut server = Connection::new(Side::Server, Config::default())?;
+    /// server.handle_input(now, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")?;
+    /// server.send_full_response(200, "text/plain", "hello", false)?;
+    /// let mut wire = Vec::new();
+    /// while server.poll_transmit(now, &mut wire).is_some() {}
+    /// assert_eq!(
+    ///     wire,
+    ///     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn send_full_response(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        body: impl Into<Bytes>,
+        close: bool,
+    ) -> Result<(), SendError> {
+        let body = body.into();
+        self.may_respond("send_full_response", status)?;
+        if status < 200 || status == 204 {
+            return Err(SendError::InvalidStatus);
+        }
+        if !is_value(content_type.as_bytes()) {
+            return Err(SendError::InvalidFieldValue);
+        }
+        let len = body.len() as u64;
+        self.start_response(
+            Version::Http11,
+            status,
+            canonical_reason(status).as_bytes(),
+            &Fields {
+                framing: |_| Ok(UserFraming::Length(len)),
+                lists_close: close,
+                lists_keep_alive: false,
+            },
+            |out| {
+                out.extend_from_slice(b"Content-Type: ");
+                out.extend_from_slice(content_type.as_bytes());
+                out.extend_from_slice(b"\r\nContent-Length: ");
+                write_decimal(out, len);
+                out.extend_from_slice(b"\r\n");
+                if close {
+                    out.extend_from_slice(b"Connection: close\r\n");
+                }
+            },
+        )?;
+        // HEAD and 304 carry the length of the body they do not carry.
+        if self.write != Write::Body(BodyWrite::None) {
+            self.send_body(body)?;
+        }
+        self.finish()
+    }
+
+    /// The checks every response head passes before anything else: a
+    /// server, awaiting a response, and a status we may send.
+    fn may_respond(&self, command: &'static str, status: u16) -> Result<(), SendError> {
         if self.side.is_client() {
-            return Err(SendError::WrongSide { command: COMMAND });
+            return Err(SendError::WrongSide { command });
         }
         if self.write != Write::Awaiting || self.error.is_some() {
-            return Err(self.wrong_state(COMMAND));
+            return Err(self.wrong_state(command));
         }
-        let status = response.status();
         if !(100..1000).contains(&status) || ((100..200).contains(&status) && status != 101) {
             return Err(SendError::InvalidStatus);
         }
-        check_response_head(response)?;
+        Ok(())
+    }
+
+    /// Decides the framing and the connection's reuse of a response head
+    /// whose fields say `fields`, and writes it: the status line, the
+    /// fields (`write_user_fields`), then what the connection adds.
+    fn start_response(
+        &mut self,
+        declared: Version,
+        status: u16,
+        reason: &[u8],
+        fields: &Fields<impl Fn(Version) -> Result<UserFraming, SendError>>,
+        write_user_fields: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), SendError> {
         let exchange = self.exchanges.front().copied().unwrap_or_default();
-        let headers = response.headers();
         let switching = status == 101 || (exchange.connect && (200..300).contains(&status));
         if status == 101 && (!exchange.upgrade || !matches!(self.read, Read::Done)) {
             return Err(SendError::NotUpgradable);
@@ -936,13 +1039,12 @@ impl Connection {
         // Frame for the lower of the request's version and the one the
         // status line declares: an `HTTP/1.0` response may not be chunked
         // (RFC 9112 §6.1), whatever the request said (bug 8).
-        let version = if response.version() == Version::Http10 {
+        let version = if declared == Version::Http10 {
             Version::Http10
         } else {
             exchange.version
         };
-        let known = Known::of(headers);
-        let framing = user_framing(headers, &known, version)?;
+        let framing = (fields.framing)(version)?;
         let body = if switching || status == 204 {
             if framing != UserFraming::Neither {
                 return Err(SendError::ForbiddenField);
@@ -959,7 +1061,7 @@ impl Connection {
             }
         };
 
-        let mut keep_alive = self.keep_alive && body != BodyWrite::Close && !known.lists_close();
+        let mut keep_alive = self.keep_alive && body != BodyWrite::Close && !fields.lists_close;
         if self.waiting_for_continue && !matches!(self.read, Read::Done) {
             // The client may never send the body: its end cannot be found.
             keep_alive = false;
@@ -970,16 +1072,16 @@ impl Connection {
             if framing == UserFraming::Neither && body == BodyWrite::Chunked {
                 added[0] = b"Transfer-Encoding: chunked\r\n";
             }
-            if !keep_alive && !known.lists_close() {
+            if !keep_alive && !fields.lists_close {
                 added[1] = b"Connection: close\r\n";
-            } else if keep_alive && version == Version::Http10 && !known.lists_keep_alive() {
+            } else if keep_alive && version == Version::Http10 && !fields.lists_keep_alive {
                 added[1] = b"Connection: keep-alive\r\n";
             }
         }
         // Written into the reused output buffer: no allocation per head.
         self.out.write(|out| {
-            write_status_line(out, response.version(), status, response.reason_bytes());
-            write_fields(out, headers);
+            write_status_line(out, declared, status, reason);
+            write_user_fields(out);
             for line in added {
                 out.extend_from_slice(line);
             }
@@ -1591,6 +1693,17 @@ fn chunk_limits(config: &Config) -> ChunkLimits {
             skip_empty_line: false,
         },
     }
+}
+
+/// What a response head's fields say, as [`Connection::start_response`]
+/// needs it.
+struct Fields<F> {
+    /// The framing they ask for, for the version the head is framed for.
+    framing: F,
+    /// `Connection` lists `close`.
+    lists_close: bool,
+    /// `Connection` lists `keep-alive`.
+    lists_keep_alive: bool,
 }
 
 fn check_response_head(response: &Response) -> Result<(), SendError> {

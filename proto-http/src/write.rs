@@ -181,7 +181,7 @@ pub(crate) enum UserFraming {
 
 /// A field value we may send: field-content, no CR/LF/NUL/CTL, no
 /// whitespace at either end (RFC 9110 §5.5).
-fn is_value(v: &[u8]) -> bool {
+pub(crate) fn is_value(v: &[u8]) -> bool {
     // Without an early exit, so the loop is vectorised: values are short
     // and almost always valid.
     let ok = |b: u8| b == b'\t' || (b >= 0x20 && b != 0x7f);
@@ -266,6 +266,22 @@ pub(crate) fn write_status_line(out: &mut Vec<u8>, version: Version, status: u16
 }
 
 /// Appends the chunk-size line for `len` bytes of data (upper-case hex).
+/// Appends `n` in decimal (a `Content-Length` value).
+pub(crate) fn write_decimal(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut n = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
 pub(crate) fn write_chunk_size_line(out: &mut Vec<u8>, len: usize) {
     let mut digits = [0u8; 2 * size_of::<usize>()];
     let mut start = digits.len();
@@ -312,6 +328,15 @@ mod tests {
         let mut h = Headers::new();
         h.append("Bad Name", "x");
         assert_eq!(check_fields(&h), Err(SendError::InvalidFieldName));
+    }
+
+    #[test]
+    fn decimals_are_written_whole() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
+            let mut out = b"x".to_vec();
+            write_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
     }
 
     #[test]

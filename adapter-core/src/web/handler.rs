@@ -232,7 +232,6 @@ pub struct HttpConn<'m, 'c> {
     pub(crate) machine: &'m mut proto_http::Connection,
     pub(crate) exchange: &'m mut Exchange,
     pub(crate) handler_deadline: &'m mut Option<Instant>,
-    pub(crate) spare_headers: &'m mut Headers,
     /// The connection: id, addresses, statistics, handle, close.
     pub conn: &'m mut Conn<'c, Outbound>,
 }
@@ -303,18 +302,15 @@ impl HttpConn<'_, '_> {
         content_type: &str,
         body: impl Into<Bytes>,
     ) -> Result<(), proto_http::SendError> {
-        let body = body.into();
-        // The head is built in the connection's spare fields and written
-        // out by reference, then the fields go back, cleared.
-        let mut response = Response::new(status);
-        *response.headers_mut() = std::mem::take(self.spare_headers);
-        content_fields(response.headers_mut(), content_type, body.len());
-        let sent = respond_in_place(self.machine, self.exchange, &mut response);
-        *self.spare_headers = std::mem::take(response.headers_mut());
-        self.spare_headers.clear();
-        sent?;
-        self.send_body(body)?;
-        self.finish()
+        // Head, body and end in one call: the head is written straight into
+        // the connection's output, with `Connection: close` when this
+        // exchange is the connection's last.
+        self.machine
+            .send_full_response(status, content_type, body, self.exchange.goodbye)?;
+        self.exchange.started = true;
+        self.exchange.finished = true;
+        *self.handler_deadline = None;
+        Ok(())
     }
 
     /// A [`Deferred`] to answer this request later from anywhere.

@@ -60,12 +60,6 @@ pub struct HttpMachine {
     pub(crate) conn: proto_http::Connection,
     pub(crate) handler_deadline: Option<Instant>,
     pub(crate) handler_expired: bool,
-    /// The fields of the last [`HttpConn::respond_with`] head, cleared,
-    /// refilled for the next: a busy connection builds its heads without
-    /// allocating.
-    ///
-    /// [`HttpConn::respond_with`]: crate::web::HttpConn::respond_with
-    pub(crate) spare_headers: proto_http::Headers,
 }
 
 impl HttpMachine {
@@ -88,7 +82,6 @@ impl WebMachine {
             conn,
             handler_deadline: None,
             handler_expired: false,
-            spare_headers: proto_http::Headers::new(),
         })))
     }
 

@@ -370,7 +370,6 @@ macro_rules! http_conn {
             machine: &mut $h.conn,
             exchange: &mut $slot.exchange,
             handler_deadline: &mut $h.handler_deadline,
-            spare_headers: &mut $h.spare_headers,
             conn: $conn,
         }
     };

@@ -402,3 +402,98 @@ fn bug_8_upgrade_request_with_a_body_split_across_reads() {
     let whole = assert_split_invariant(Side::Server, &Config::default(), 0, input);
     assert!(whole.wire.starts_with(b"HTTP/1.1 101 "), "{whole:?}");
 }
+
+/// `send_full_response` writes exactly what `send_response` with the same
+/// two fields (and `Connection: close` when asked), `send_body` (nothing
+/// for HEAD and 304) and `finish` write, and leaves the connection in the
+/// same state: for every request shape that decides framing or reuse,
+/// statuses with and without a body, both `close` settings, and the
+/// request after it.
+#[test]
+fn full_responses_match_the_general_path() {
+    let requests: &[&[u8]] = &[
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+        b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+        b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    ];
+    let next = b"GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+    let mut answered = 0;
+    for request in requests {
+        for status in [200, 304, 404, 500] {
+            for close in [false, true] {
+                for body in [&b""[..], b"hello world"] {
+                    let run = |full: bool| {
+                        let now = t0();
+                        let mut c = Connection::new(Side::Server, Config::default()).unwrap();
+                        c.handle_input(now, request).unwrap();
+                        let _ = collect(&mut c);
+                        let sent = if full {
+                            c.send_full_response(status, "text/plain; charset=utf-8", body, close)
+                        } else {
+                            let mut response = Response::new(status);
+                            response
+                                .headers_mut()
+                                .append("Content-Type", "text/plain; charset=utf-8")
+                                .append("Content-Length", body.len().to_string());
+                            if close {
+                                response.headers_mut().append("Connection", "close");
+                            }
+                            // HEAD and 304 take the length without the body.
+                            let bodiless = request.starts_with(b"HEAD") || status == 304;
+                            let body = if bodiless { &b""[..] } else { body };
+                            c.send_response(response)
+                                .and_then(|()| c.send_body(Bytes::copy_from_slice(body)))
+                                .and_then(|()| c.finish())
+                        };
+                        let wire = drain_wire(&mut c);
+                        let after = c.handle_input(now, next).map(|_| collect(&mut c));
+                        let answer = c.send_full_response(200, "text/plain", "n", false);
+                        (sent, wire, after, answer, drain_wire(&mut c), c.is_closed())
+                    };
+                    let full = run(true);
+                    answered += usize::from(full.0.is_ok() && !full.1.is_empty());
+                    assert_eq!(
+                        full,
+                        run(false),
+                        "{} -> {status}, close {close}, body {body:?}",
+                        String::from_utf8_lossy(request)
+                    );
+                }
+            }
+        }
+    }
+    // Every case is answered (a non-101 answer to an upgrade request
+    // declines it), so the comparison is between responses, not errors.
+    assert_eq!(answered, requests.len() * 4 * 2 * 2);
+}
+
+#[test]
+fn full_responses_refuse_what_they_cannot_frame() {
+    let now = t0();
+    let mut c = Connection::new(Side::Server, Config::default()).unwrap();
+    c.handle_input(now, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let _ = collect(&mut c);
+    for status in [100, 101, 199, 204, 99, 1000] {
+        assert_eq!(
+            c.send_full_response(status, "text/plain", "x", false),
+            Err(crate::SendError::InvalidStatus),
+            "{status}"
+        );
+    }
+    for content_type in ["a\r\nb", " text/plain", "a\0b"] {
+        assert_eq!(
+            c.send_full_response(200, content_type, "x", false),
+            Err(crate::SendError::InvalidFieldValue),
+            "{content_type:?}"
+        );
+    }
+    assert!(drain_wire(&mut c).is_empty(), "nothing queued");
+    assert_eq!(c.send_full_response(200, "text/plain", "ok", false), Ok(()));
+    assert!(drain_wire(&mut c).ends_with(b"\r\n\r\nok"));
+}
