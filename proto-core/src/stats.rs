@@ -99,6 +99,7 @@ fn shard_number() -> usize {
     })
 }
 
+#[inline]
 fn bump(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
@@ -173,16 +174,19 @@ impl Stats {
     }
 
     /// `n` bytes were read from peers.
+    #[inline]
     pub fn add_bytes_in(&self, n: u64) {
         bump(&self.shard().bytes_in, n);
     }
 
     /// `n` bytes were written to peers.
+    #[inline]
     pub fn add_bytes_out(&self, n: u64) {
         bump(&self.shard().bytes_out, n);
     }
 
     /// An HTTP request head was received.
+    #[inline]
     pub fn record_http_request(&self) {
         bump(&self.shard().http_requests, 1);
     }
@@ -193,11 +197,13 @@ impl Stats {
     }
 
     /// A whole WebSocket message was received.
+    #[inline]
     pub fn record_ws_message_in(&self) {
         bump(&self.shard().ws_messages_in, 1);
     }
 
     /// A whole WebSocket message was queued for sending.
+    #[inline]
     pub fn record_ws_message_out(&self) {
         bump(&self.shard().ws_messages_out, 1);
     }
