@@ -508,14 +508,7 @@ impl Protocol for OneLinePerDispatch {
 /// are all answered: after a round that wrote its answer and found the
 /// socket drained, the driver still dispatches what the machine holds.
 pub fn events_left_in_the_machine_are_dispatched<R: Runtime>() {
-    let server = Server::builder(OneLinePerDispatch)
-        .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .workers(2)
-        .handle_signals(false)
-        .systemd_sockets(false)
-        .build()
-        .expect("server builds");
-    let running = Running::spawn::<R, _>(server);
+    let running = Running::start::<R, _>(Server::builder(OneLinePerDispatch));
     let mut c = Client::connect(running.addr, None, None).expect("client connects");
     c.send(b"one\ntwo\nthree\nfour\n");
     for line in ["one", "two", "three", "four"] {
