@@ -77,11 +77,7 @@ impl<S: Sleep> Alarm<S> {
     ) -> Poll<()> {
         match self.armed_at {
             Some(armed) if armed <= at => {
-                let registered = self
-                    .registered
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(cx.waker()));
-                if armed > now && registered {
+                if armed > now && self.registered_with(cx) {
                     return Poll::Pending;
                 }
             }
@@ -101,15 +97,19 @@ impl<S: Sleep> Alarm<S> {
             self.armed_at = None;
             Poll::Ready(())
         } else {
-            if !self
-                .registered
-                .as_ref()
-                .is_some_and(|waker| waker.will_wake(cx.waker()))
-            {
+            if !self.registered_with(cx) {
                 self.registered = Some(cx.waker().clone());
             }
             Poll::Pending
         }
+    }
+
+    /// True when the timer was last polled with a waker that wakes the task
+    /// of `cx`.
+    fn registered_with(&self, cx: &Context<'_>) -> bool {
+        self.registered
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()))
     }
 
     /// Forgets where the timer points, so the next [`poll_at`](Self::poll_at)

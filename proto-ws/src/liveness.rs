@@ -117,16 +117,8 @@ impl Liveness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::util::{secs, t0};
     use std::time::Duration;
-
-    #[allow(clippy::disallowed_methods)] // tests need one origin instant
-    fn origin() -> Instant {
-        Instant::now()
-    }
-
-    fn secs(n: u64) -> Duration {
-        Duration::from_secs(n)
-    }
 
     fn config(idle: Duration, ping: Duration, pong: Duration) -> Config {
         let mut config = Config::default();
@@ -149,10 +141,14 @@ mod tests {
         ping: false,
         idle: true,
     };
+    const BOTH: Due = Due {
+        ping: true,
+        idle: true,
+    };
 
     #[test]
     fn the_earlier_timeout_counts_from_the_last_input() {
-        let t = origin();
+        let t = t0();
         let c = config(secs(60), secs(30), secs(20));
         let mut l = Liveness::new(t, &c);
         assert_eq!(l.poll_timeout(), Some(t + secs(30)));
@@ -171,19 +167,12 @@ mod tests {
 
     #[test]
     fn idle_comes_first_when_it_is_shorter() {
-        let t = origin();
+        let t = t0();
         let c = config(secs(10), secs(30), secs(20));
         let mut l = Liveness::new(t, &c);
         assert_eq!(l.poll_timeout(), Some(t + secs(10)));
         assert_eq!(l.due(t + secs(10), &c), IDLE);
-        assert_eq!(
-            l.due(t + secs(30), &c),
-            Due {
-                ping: true,
-                idle: true
-            },
-            "both, once both passed"
-        );
+        assert_eq!(l.due(t + secs(30), &c), BOTH, "both, once both passed");
         l.stop();
         assert_eq!(l.poll_timeout(), None);
         assert_eq!(l.due(t + secs(100), &c), NOTHING);
@@ -195,7 +184,7 @@ mod tests {
 
     #[test]
     fn an_answer_to_the_ping_restarts_the_interval() {
-        let t = origin();
+        let t = t0();
         let c = config(secs(60), secs(30), secs(20));
         let mut l = Liveness::new(t, &c);
         l.ping_sent(t + secs(30), &c);
@@ -207,7 +196,7 @@ mod tests {
 
     #[test]
     fn the_idle_timeout_still_fires_while_a_ping_waits() {
-        let t = origin();
+        let t = t0();
         let c = config(secs(40), secs(30), secs(20));
         let mut l = Liveness::new(t, &c);
         l.ping_sent(t + secs(30), &c);
@@ -217,7 +206,7 @@ mod tests {
 
     #[test]
     fn timeouts_too_large_to_add_never_fire() {
-        let t = origin();
+        let t = t0();
         let c = config(Duration::MAX, Duration::MAX, secs(1));
         let l = Liveness::new(t, &c);
         assert_eq!(l.poll_timeout(), None);

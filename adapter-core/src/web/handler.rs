@@ -291,26 +291,27 @@ impl HttpConn<'_, '_> {
     }
 
     /// Sends a whole response: `status`, `Content-Type` and a
-    /// `Content-Length` framed `body`.
+    /// `Content-Length` framed `body`, and ends it. A HEAD request, or a
+    /// 304, gets the length without the body.
     ///
     /// # Errors
     ///
-    /// As [`respond`](Self::respond).
+    /// As [`respond`](Self::respond), and for a status that carries no body
+    /// (1xx, 204) or a content type that is not a field value
+    /// ([`proto_http::Connection::send_full_response`]). Nothing is sent.
     pub fn respond_with(
         &mut self,
         status: u16,
         content_type: &str,
         body: impl Into<Bytes>,
     ) -> Result<(), proto_http::SendError> {
-        // Head, body and end in one call: the head is written straight into
-        // the connection's output, with `Connection: close` when this
-        // exchange is the connection's last.
-        self.machine
-            .send_full_response(status, content_type, body, self.exchange.goodbye)?;
-        self.exchange.started = true;
-        self.exchange.finished = true;
-        *self.handler_deadline = None;
-        Ok(())
+        respond_whole(
+            self.machine,
+            self.exchange,
+            self.handler_deadline,
+            (status, content_type, body.into()),
+            false,
+        )
     }
 
     /// A [`Deferred`] to answer this request later from anywhere.
@@ -322,26 +323,36 @@ impl HttpConn<'_, '_> {
     }
 }
 
+/// Sends `response`, adding `Connection: close` to it when this exchange
+/// is the connection's last.
 pub(crate) fn respond(
     machine: &mut proto_http::Connection,
     exchange: &mut Exchange,
     mut response: Response,
 ) -> Result<(), proto_http::SendError> {
-    respond_in_place(machine, exchange, &mut response)
-}
-
-/// Sends `response`, adding `Connection: close` to it when this exchange
-/// is the connection's last.
-fn respond_in_place(
-    machine: &mut proto_http::Connection,
-    exchange: &mut Exchange,
-    response: &mut Response,
-) -> Result<(), proto_http::SendError> {
     if exchange.goodbye && response.status() != 101 {
         response.headers_mut().insert("Connection", "close");
     }
-    machine.send_response(&*response)?;
+    machine.send_response(&response)?;
     exchange.started = true;
+    Ok(())
+}
+
+/// Sends a whole response, `(status, content type, body)`, and ends the
+/// exchange: the head is written straight into the connection's output
+/// ([`proto_http::Connection::send_full_response`]), with `Connection:
+/// close` when `close` is set or this exchange is the connection's last.
+pub(crate) fn respond_whole(
+    machine: &mut proto_http::Connection,
+    exchange: &mut Exchange,
+    handler_deadline: &mut Option<Instant>,
+    (status, content_type, body): (u16, &str, Bytes),
+    close: bool,
+) -> Result<(), proto_http::SendError> {
+    machine.send_full_response(status, content_type, body, close || exchange.goodbye)?;
+    exchange.started = true;
+    exchange.finished = true;
+    *handler_deadline = None;
     Ok(())
 }
 

@@ -5,14 +5,15 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use proto_core::{OriginPolicy, PeerError, Side, Timer};
 use proto_http::Event as HttpEvent;
 use proto_ws::Event as WsEvent;
 use proto_ws::handshake::{HandshakeError, validate_request};
 
 use super::handler::{
-    Exchange, HttpConn, Message, WebHandler, WsClosed, WsConn, WsOpen, finish, full_response,
-    respond,
+    Exchange, HttpConn, Message, WebHandler, WsClosed, WsConn, WsOpen, finish, respond,
+    respond_whole,
 };
 use super::machine::{HttpMachine, WebError, WebMachine, WsMachine};
 use super::outbound::{Out, Outbound};
@@ -335,10 +336,14 @@ impl<H: WebHandler> Protocol for WebService<H> {
                 slot.upgrade = None;
                 exchange.abandoned = true;
                 if unanswered {
-                    let mut response = full_response(413, "text/plain", 0);
-                    response.headers_mut().insert("Connection", "close");
-                    let _ = respond(&mut h.conn, exchange, response)
-                        .and_then(|()| finish(&mut h.conn, exchange, &mut h.handler_deadline));
+                    let too_large = (413, "text/plain", Bytes::new());
+                    let _ = respond_whole(
+                        &mut h.conn,
+                        exchange,
+                        &mut h.handler_deadline,
+                        too_large,
+                        true,
+                    );
                 }
                 conn.close();
             }
@@ -382,7 +387,7 @@ impl<H: WebHandler> WebService<H> {
         h: &mut HttpMachine,
         slot: &mut WebSlot<H::Context>,
         conn: &mut Conn<'_, Outbound>,
-    ) -> Option<bytes::Bytes> {
+    ) -> Option<Bytes> {
         if std::mem::take(&mut h.handler_expired) {
             self.handler_overran(h, slot, conn);
         }
@@ -516,8 +521,14 @@ impl<H: WebHandler> WebService<H> {
             conn.close();
             return;
         }
-        let answered = respond(&mut h.conn, exchange, full_response(503, "text/plain", 0))
-            .and_then(|()| finish(&mut h.conn, exchange, &mut h.handler_deadline));
+        let unavailable = (503, "text/plain", Bytes::new());
+        let answered = respond_whole(
+            &mut h.conn,
+            exchange,
+            &mut h.handler_deadline,
+            unavailable,
+            false,
+        );
         if answered.is_err() {
             conn.close();
         }

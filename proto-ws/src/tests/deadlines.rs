@@ -8,10 +8,6 @@ use proto_core::Timer;
 use super::util::*;
 use crate::{Config, Event, State};
 
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
-
 #[test]
 fn keepalive_ping_then_ping_timeout() {
     let now = t0();

@@ -1,7 +1,7 @@
 //! Test helpers: connections, frame builders, drains, a virtual clock.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use proto_core::{Side, Transmit};
 
@@ -14,6 +14,11 @@ pub(crate) const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 #[allow(clippy::disallowed_methods)] // tests need one origin instant
 pub(crate) fn t0() -> Instant {
     Instant::now()
+}
+
+/// `n` seconds.
+pub(crate) fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
 }
 
 pub(crate) fn client_config() -> Config {
