@@ -24,6 +24,7 @@ use proto_core::{ErrorKind, Timer};
 use crate::text::{TextConfig, TextConn, TextHandler, TextService};
 use crate::{Builder, CloseReason, Conn, Group, Protocol, Runtime, Server, ServerHandle};
 
+pub mod allocations;
 pub mod web;
 
 /// The bound on every wait.

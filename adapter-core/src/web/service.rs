@@ -452,6 +452,17 @@ impl<H: WebHandler> WebService<H> {
                         self.handler
                             .on_request_end(&mut slot.user, http_conn!(h, slot, conn));
                     }
+                    // Answered and received whole: no callback sees this
+                    // request again. Its head goes back now rather than at
+                    // the next request, so the receive block it is a view
+                    // of is the machine's alone again and the next read
+                    // lands in it without allocating. (A deferred answer
+                    // keeps it until the next request, as before.)
+                    if slot.exchange.finished {
+                        if let Some(request) = slot.exchange.request.take() {
+                            h.conn.recycle_request(request);
+                        }
+                    }
                 }
                 HttpEvent::Upgraded { trailing } => return Some(trailing),
                 HttpEvent::TimedOut(timer) => conn.stats().record_timeout(timer),
