@@ -8,7 +8,8 @@
 //!
 //! A deadline that moves later does not move the timer: a keep-alive
 //! connection pushes its idle deadline on every request, and resetting a
-//! runtime timer costs a timer-wheel update (a lock on async-io's). The
+//! runtime timer costs a timer-wheel update (a lock on adapter-smol's timer
+//! queue). The
 //! timer then fires early, the owner finds no deadline passed, and the next
 //! call arms it at the deadline of that moment: at most one extra wake-up
 //! per timer period instead of one reset per request.

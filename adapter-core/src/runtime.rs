@@ -130,11 +130,11 @@ pub trait Stream: Send + 'static {
 /// A one-shot timer that can be moved: the driver keeps one per connection.
 ///
 /// Once complete it stays complete (polls `Ready` again) until
-/// [`reset`](Sleep::reset), as tokio's `Sleep` does; async-io's `Timer`
-/// needs a flag for that.
+/// [`reset`](Sleep::reset), as tokio's `Sleep` and adapter-smol's
+/// `SmolSleep` do.
 ///
-/// It must never complete before its deadline (tokio's and async-io's
-/// timers round up): the driver does not poll a timer armed after its
+/// It must never complete before its deadline (tokio's timers round up;
+/// adapter-smol's compare with the clock): the driver does not poll a timer armed after its
 /// clock's `now` again while the task's waker is unchanged, so a timer that
 /// fired early would go unnoticed until the connection's next I/O.
 /// `adapter_core::testing::sleep_never_completes_before_its_deadline` checks

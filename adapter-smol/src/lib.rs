@@ -98,15 +98,19 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use smol::io::AsyncWrite;
-use smol::{Async, Executor, Timer};
+use smol::{Async, Executor};
 
 pub use adapter_core::{self, *};
+
+mod timers;
+pub use timers::SmolSleep;
 
 /// A future [`Smol::with_spawner`] hands to its executor.
 pub type BoxedTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// The smol [`Runtime`]: where spawned tasks go. Sockets and timers always
-/// use async-io's process-wide reactor, whichever executor polls them.
+/// The smol [`Runtime`]: where spawned tasks go. Sockets always use
+/// async-io's process-wide reactor, and timers this crate's process-wide
+/// timer thread ([`SmolSleep`]), whichever executor polls them.
 ///
 /// [`Server::run`] starts an executor on the configured worker threads;
 /// inside a running program use [`Smol::global`], [`Smol::with_executor`]
@@ -192,6 +196,7 @@ impl Runtime for Smol {
         F: FnOnce(Self) -> Fut,
         Fut: Future,
     {
+        timers::start()?;
         let executor = Arc::new(Executor::new());
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut pool = Workers {
@@ -214,6 +219,7 @@ impl Runtime for Smol {
     }
 
     fn listener(&self, listener: TcpListener) -> io::Result<SmolListener> {
+        timers::start()?;
         Async::new(listener).map(SmolListener)
     }
 
@@ -222,15 +228,16 @@ impl Runtime for Smol {
         addr: SocketAddr,
     ) -> impl Future<Output = io::Result<SmolStream>> + Send + 'static {
         // The reactor is process-wide: any executor may poll this.
+        let started = timers::start();
         let connecting = Async::<TcpStream>::connect(addr);
-        async move { connecting.await.map(SmolStream::new) }
+        async move {
+            started?;
+            connecting.await.map(SmolStream::new)
+        }
     }
 
     fn sleep_until(&self, deadline: Instant) -> SmolSleep {
-        SmolSleep {
-            timer: Timer::at(deadline),
-            fired: false,
-        }
+        SmolSleep::new(deadline)
     }
 
     fn spawn<F>(&self, future: F)
@@ -330,32 +337,6 @@ impl Stream for SmolStream {
 
     fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.io.get_ref().set_nodelay(nodelay)
-    }
-}
-
-/// An async-io timer that stays complete once fired, until reset.
-#[derive(Debug)]
-pub struct SmolSleep {
-    timer: Timer,
-    fired: bool,
-}
-
-impl Future for SmolSleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.fired {
-            ready!(Pin::new(&mut self.timer).poll(cx));
-            self.fired = true;
-        }
-        Poll::Ready(())
-    }
-}
-
-impl Sleep for SmolSleep {
-    fn reset(&mut self, deadline: Instant) {
-        self.timer.set_at(deadline);
-        self.fired = false;
     }
 }
 

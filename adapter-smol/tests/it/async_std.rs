@@ -1,6 +1,7 @@
 //! async-std users: adapter-core's whole loopback suite with the server
 //! inside `async_std::task::block_on`, every task on async-std's executor
-//! and every socket and timer on the async-io reactor the two share.
+//! every socket on the async-io reactor the two share, and every timer on
+//! adapter-smol's timer thread.
 
 use std::future::Future;
 use std::io;
