@@ -15,6 +15,16 @@ CARGO_TARGET_DIR=$main_target cargo build --release --manifest-path "$repo/Cargo
     -p adapter-tokio --example tokio-server -p adapter-smol --example smol-server
 CARGO_TARGET_DIR=$bench_target cargo build --release --manifest-path "$repo/bench/Cargo.toml" --bins
 
+# The two targets measured on one core rather than under load: unmasking
+# throughput and head parsing against bare httparse (criterion; the harness
+# reads the medians from $main_target/criterion).
+micro=(--warm-up-time 1 --measurement-time 3 --noplot)
+CARGO_TARGET_DIR=$main_target cargo bench --manifest-path "$repo/Cargo.toml" \
+    -p proto-ws --bench ws -- "${micro[@]}" 'unmask/apply_mask/1MiB'
+CARGO_TARGET_DIR=$main_target cargo bench --manifest-path "$repo/Cargo.toml" \
+    -p proto-http --bench parse -- "${micro[@]}" 'browser_get/'
+
 exec "$bench_target/release/harness" \
     --rampart-bin-dir "$main_target/release/examples" \
+    --criterion-dir "$main_target/criterion" \
     --command "bench/run.sh${*:+ $*}" "$@"

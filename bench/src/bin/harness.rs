@@ -23,6 +23,9 @@
 //!                     round by round (`bench/ab.sh REV` builds REV and passes this)
 //! --out PATH          default: BENCHMARKS.md at the repository root; `-` for stdout only
 //! --command TEXT      the command line recorded in the output
+//! --criterion-dir D   where criterion left the proto crates' micro benchmarks
+//!                     (`bench/run.sh` runs them first): adds the unmask and
+//!                     head-parse targets, read from D/<id>/new/estimates.json
 //! ```
 
 use std::collections::BTreeMap;
@@ -192,6 +195,7 @@ struct Opts {
     peer_bin: PathBuf,
     out: Option<PathBuf>,
     command: String,
+    criterion_dir: Option<PathBuf>,
 }
 
 fn repo_root() -> PathBuf {
@@ -220,6 +224,7 @@ fn parse_opts() -> Result<Opts, Error> {
         peer_bin: exe.with_file_name("peer-server"),
         out: Some(root.join("BENCHMARKS.md")),
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        criterion_dir: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -260,6 +265,7 @@ fn parse_opts() -> Result<Opts, Error> {
             "--baseline-bin-dir" => o.baseline_bin_dir = v.into(),
             "--out" => o.out = (v != "-").then(|| v.into()),
             "--command" => o.command = v,
+            "--criterion-dir" => o.criterion_dir = Some(v.into()),
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -745,6 +751,49 @@ fn targets(results: &Results) -> String {
     out
 }
 
+/// The median time in nanoseconds criterion estimated for benchmark `id`
+/// (`group/function/parameter`), from its `estimates.json`.
+fn criterion_median_ns(dir: &Path, id: &str) -> Option<f64> {
+    let json = std::fs::read_to_string(dir.join(id).join("new/estimates.json")).ok()?;
+    let median = &json[json.find("\"median\"")?..];
+    let value = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = value.find([',', '}'])?;
+    value[..end].trim().parse().ok().filter(|x: &f64| *x > 0.0)
+}
+
+/// The two targets measured by the proto crates' criterion benches rather
+/// than under load: unmasking throughput and head parsing against httparse.
+fn micro_targets(dir: &Path) -> String {
+    let mut out = String::new();
+    let unmask = criterion_median_ns(dir, "unmask/apply_mask/1MiB").map(|ns| 1_048_576.0 / ns);
+    let (val, verdict) = match unmask {
+        Some(gbps) => (
+            format!("{gbps:.1} GB/s"),
+            if gbps >= 8.0 { "met" } else { "**missed**" },
+        ),
+        None => ("not measured".into(), "—"),
+    };
+    let _ = writeln!(
+        out,
+        "| unmask, one core (`apply_mask`, 1 MiB) | ≥ 8 GB/s | {val} | {verdict} |"
+    );
+    let parse = criterion_median_ns(dir, "browser_get/proto_http")
+        .zip(criterion_median_ns(dir, "browser_get/httparse"))
+        .map(|(ours, floor)| ours / floor);
+    let (val, verdict) = match parse {
+        Some(x) => (
+            format!("{x:.2}×"),
+            if x <= 1.2 { "met" } else { "**missed**" },
+        ),
+        None => ("not measured".into(), "—"),
+    };
+    let _ = writeln!(
+        out,
+        "| HTTP head parse vs bare httparse (browser GET, 15 fields, new connection) | ≤ 1.2× | {val} | {verdict} |"
+    );
+    out
+}
+
 fn main() -> Result<(), Error> {
     let opts = parse_opts()?;
     let nofile = raise_nofile();
@@ -863,6 +912,17 @@ fn main() -> Result<(), Error> {
          latency, CPU and memory; `vs httparse; httparse-smol` compares rampart-tokio with \
          httparse and rampart-smol with httparse-smol. `—`: not measured.\n"
     );
+    if opts.criterion_dir.is_some() {
+        let _ = writeln!(
+            md,
+            "- unmask and head parse: criterion medians on one core, measured by `bench/run.sh` \
+             before the load runs (`cargo bench -p proto-ws --bench ws -- unmask/apply_mask/1MiB` \
+             and `cargo bench -p proto-http --bench parse -- browser_get/`, 1 s warm-up, 3 s \
+             measured). The head-parse case creates a server `Connection`, feeds it the head and \
+             drains its events; bare httparse parses the same head into a stack array. GB/s is \
+             10^9 bytes per second.\n"
+        );
+    }
     if opts.servers.iter().any(|k| Kind::BASELINES.contains(k)) {
         let _ = writeln!(
             md,
@@ -878,6 +938,9 @@ fn main() -> Result<(), Error> {
         "| target | wanted | measured | verdict |\n|---|---|---|---|"
     );
     md.push_str(&targets(&results));
+    if let Some(dir) = &opts.criterion_dir {
+        md.push_str(&micro_targets(dir));
+    }
     let errors: usize = results.values().map(|r| r.errors).sum();
     if errors > 0 {
         let _ = writeln!(
