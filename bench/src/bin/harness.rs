@@ -897,6 +897,17 @@ fn main() -> Result<(), Error> {
          over the measured window.",
         opts.depth
     );
+    if opts.criterion_dir.is_some() {
+        let _ = writeln!(
+            md,
+            "- unmask and head parse: criterion medians on one core, measured by `bench/run.sh` \
+             before the load runs (`cargo bench -p proto-ws --bench ws -- unmask/apply_mask/1MiB` \
+             and `cargo bench -p proto-http --bench parse -- browser_get/`, 1 s warm-up, 3 s \
+             measured). The head-parse case creates a server `Connection`, feeds it the head and \
+             drains its events; bare httparse parses the same head into a stack array. GB/s is \
+             10^9 bytes per second."
+        );
+    }
     let _ = writeln!(
         md,
         "- peers: `hyper` 1.x http1 server and `httparse` (a bare httparse responder, no checks: the \
@@ -912,17 +923,6 @@ fn main() -> Result<(), Error> {
          latency, CPU and memory; `vs httparse; httparse-smol` compares rampart-tokio with \
          httparse and rampart-smol with httparse-smol. `—`: not measured.\n"
     );
-    if opts.criterion_dir.is_some() {
-        let _ = writeln!(
-            md,
-            "- unmask and head parse: criterion medians on one core, measured by `bench/run.sh` \
-             before the load runs (`cargo bench -p proto-ws --bench ws -- unmask/apply_mask/1MiB` \
-             and `cargo bench -p proto-http --bench parse -- browser_get/`, 1 s warm-up, 3 s \
-             measured). The head-parse case creates a server `Connection`, feeds it the head and \
-             drains its events; bare httparse parses the same head into a stack array. GB/s is \
-             10^9 bytes per second.\n"
-        );
-    }
     if opts.servers.iter().any(|k| Kind::BASELINES.contains(k)) {
         let _ = writeln!(
             md,
