@@ -14,11 +14,9 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Running;
-use super::WAIT;
+use super::{Running, connect_socket};
 use crate::Runtime;
 
 /// Declares a counting global allocator and the allocation test for a
@@ -132,7 +130,7 @@ pub fn warm_connections_allocate_nothing_per_exchange<R: Runtime>(
 ) {
     let server = Running::reference::<R>(&[]);
 
-    let mut http = connect(&server);
+    let mut http = connect_socket(server.addr, None, None).expect("connects");
     // The first answer, read whole (it ends with the echoed body), is what
     // every later one must be, byte for byte.
     http.write_all(ECHO_REQUEST).expect("sends");
@@ -153,7 +151,7 @@ pub fn warm_connections_allocate_nothing_per_exchange<R: Runtime>(
         assert_eq!(&answer[..expected.len()], expected);
     };
 
-    let mut ws = connect(&server);
+    let mut ws = connect_socket(server.addr, None, None).expect("connects");
     ws.write_all(
         b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -201,12 +199,4 @@ pub fn warm_connections_allocate_nothing_per_exchange<R: Runtime>(
         "{made} allocations over {EXCHANGES} kept-alive HTTP exchanges and {EXCHANGES} \
          WebSocket echoes (at most {allowed}): the hot path should reuse its blocks"
     );
-}
-
-fn connect(server: &Running) -> TcpStream {
-    let stream = TcpStream::connect(server.addr).expect("connects");
-    stream.set_nodelay(true).expect("nodelay");
-    stream.set_read_timeout(Some(WAIT)).expect("timeout");
-    stream.set_write_timeout(Some(WAIT)).expect("timeout");
-    stream
 }
