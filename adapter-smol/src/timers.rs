@@ -2,10 +2,10 @@
 //!
 //! async-io keeps its timers in a `BTreeMap` that every reactor turn splits
 //! at the current instant (`Reactor::process_timers`), which allocates and
-//! frees a node even when no timer is due, and it re-arms a timerfd before
-//! each wait. A server always has a timer pending per connection (its idle
-//! deadline), so that cost fell on every turn: about 690 instructions and
-//! an allocation per echoed WebSocket message.
+//! frees a node even when no timer is due. A server always has a timer
+//! pending per connection (its idle deadline), so that cost fell on every
+//! turn: about 690 instructions and an allocation per echoed WebSocket
+//! message (callgrind, one connection, `bench/instructions.sh`).
 //!
 //! Here the deadlines live in one heap served by one thread, which sleeps
 //! until the earliest and wakes the tasks whose deadline has passed; a turn
