@@ -4,7 +4,8 @@
 #
 #   bench/instructions.sh SERVER-BINARY [ARGS...] -- MODE [SIZE]
 #
-# MODE is http, pipelined or "ws SIZE" (bench/scripts/sequential_client.py).
+# MODE is http, pipelined, connections (one request per connection) or
+# "ws SIZE" (bench/scripts/sequential_client.py).
 # The server runs under callgrind on one worker (`--addr 127.0.0.1:PORT
 # --workers 1` are appended), twice: with N and with 2N operations after the
 # same start-up; the difference divided by N is the cost of one operation,
@@ -17,7 +18,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 server=()
 while [[ $# -gt 0 && $1 != -- ]]; do server+=("$1"); shift; done
-[[ $# -gt 1 ]] || { echo "usage: $0 SERVER [ARGS...] -- http|pipelined|ws SIZE" >&2; exit 2; }
+[[ $# -gt 1 ]] || { echo "usage: $0 SERVER [ARGS...] -- http|pipelined|connections|ws SIZE" >&2; exit 2; }
 shift
 mode=("$@")
 n=${INSTRUCTIONS_N:-2000}

@@ -4,6 +4,7 @@ bench/instructions.sh counts under callgrind.
 
   sequential_client.py PORT N http            # POST /echo, 13-byte body, keep-alive
   sequential_client.py PORT N pipelined       # the same, 16 requests per write
+  sequential_client.py PORT N connections     # the same, one connection per request
   sequential_client.py PORT N ws SIZE [PATH]  # masked binary echo on PATH (/echo)
 
 Every answer is read whole and checked before the next is sent, so a run
@@ -49,6 +50,23 @@ def http(port, n, depth):
             answered += 1
 
 
+def connections(port, n):
+    """One request per connection: the cost of accepting, serving and
+    closing a connection (the client closes first, after the answer)."""
+    for _ in range(n):
+        s = connect(port)
+        s.sendall(REQUEST)
+        buf = b""
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end >= 0 and len(buf) >= end + 4 + len(BODY):
+                break
+            buf = recv_more(s, buf)
+        if not buf.startswith(b"HTTP/1.1 200 ") or buf[end + 4:end + 4 + len(BODY)] != BODY:
+            raise SystemExit(f"unexpected answer: {buf[:200]!r}")
+        s.close()
+
+
 def ws(port, n, size, path):
     s = connect(port)
     s.sendall(
@@ -89,6 +107,8 @@ def main():
         http(port, n, 1)
     elif mode == "pipelined":
         http(port, n, 16)
+    elif mode == "connections":
+        connections(port, n)
     elif mode == "ws":
         ws(port, n, int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else "/echo")
     else:
