@@ -24,7 +24,42 @@ CARGO_TARGET_DIR=$main_target cargo bench --manifest-path "$repo/Cargo.toml" \
 CARGO_TARGET_DIR=$main_target cargo bench --manifest-path "$repo/Cargo.toml" \
     -p proto-http --bench parse -- "${micro[@]}" 'browser_get/'
 
-exec "$bench_target/release/harness" \
+# Instructions per operation under callgrind (bench/instructions.sh), one
+# connection, one operation at a time: the figure that does not drift with
+# the machine's load. Skipped (and said so in the output) without valgrind.
+instructions=$(mktemp)
+trap 'rm -f "$instructions"' EXIT
+if command -v valgrind >/dev/null; then
+  examples=$main_target/release/examples
+  peer=$bench_target/release/peer-server
+  while IFS='|' read -r name mode server; do
+    # $server and $mode split into words on purpose ("peer-server hyper", "ws 32").
+    # shellcheck disable=SC2086
+    count=$(INSTRUCTIONS_N=1000 "$repo/bench/instructions.sh" $server -- $mode |
+      sed -n 's/.*: \([0-9]*\) instructions per operation.*/\1/p')
+    printf '%s\t%s\t%s\n' "$name" "$mode" "$count" >>"$instructions"
+  done <<EOF
+rampart-tokio|http|$examples/tokio-server
+rampart-smol|http|$examples/smol-server
+hyper|http|$peer hyper
+httparse|http|$peer httparse
+rampart-tokio|pipelined|$examples/tokio-server
+rampart-smol|pipelined|$examples/smol-server
+hyper|pipelined|$peer hyper
+httparse|pipelined|$peer httparse
+rampart-tokio|ws 32|$examples/tokio-server
+rampart-smol|ws 32|$examples/smol-server
+fastwebsockets|ws 32|$peer fastwebsockets
+tokio-tungstenite|ws 32|$peer tokio-tungstenite
+rampart-tokio|ws 16384|$examples/tokio-server
+rampart-smol|ws 16384|$examples/smol-server
+fastwebsockets|ws 16384|$peer fastwebsockets
+tokio-tungstenite|ws 16384|$peer tokio-tungstenite
+EOF
+fi
+
+"$bench_target/release/harness" \
     --rampart-bin-dir "$main_target/release/examples" \
     --criterion-dir "$main_target/criterion" \
+    --instructions "$instructions" \
     --command "bench/run.sh${*:+ $*}" "$@"

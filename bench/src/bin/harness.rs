@@ -26,6 +26,9 @@
 //! --criterion-dir D   where criterion left the proto crates' micro benchmarks
 //!                     (`bench/run.sh` runs them first): adds the unmask and
 //!                     head-parse targets, read from D/<id>/new/estimates.json
+//! --instructions F    instructions per operation measured by `bench/run.sh` with
+//!                     `bench/instructions.sh` (lines `server<TAB>mode<TAB>count`):
+//!                     adds their table
 //! ```
 
 use std::collections::BTreeMap;
@@ -196,6 +199,7 @@ struct Opts {
     out: Option<PathBuf>,
     command: String,
     criterion_dir: Option<PathBuf>,
+    instructions: Option<PathBuf>,
 }
 
 fn repo_root() -> PathBuf {
@@ -225,6 +229,7 @@ fn parse_opts() -> Result<Opts, Error> {
         out: Some(root.join("BENCHMARKS.md")),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         criterion_dir: None,
+        instructions: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -266,6 +271,7 @@ fn parse_opts() -> Result<Opts, Error> {
             "--out" => o.out = (v != "-").then(|| v.into()),
             "--command" => o.command = v,
             "--criterion-dir" => o.criterion_dir = Some(v.into()),
+            "--instructions" => o.instructions = Some(v.into()),
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -794,6 +800,90 @@ fn micro_targets(dir: &Path) -> String {
     out
 }
 
+/// The table of instructions per operation, from `bench/run.sh`'s
+/// measurements (`server<TAB>mode<TAB>count` lines), with ours/peer ratios.
+fn instructions_table(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let counts: BTreeMap<(&str, &str), u64> = text
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let (server, mode, count) = (fields.next()?, fields.next()?, fields.next()?);
+            Some(((server, mode), count.trim().parse().ok()?))
+        })
+        .collect();
+    let mut out = String::from("\n## Instructions per operation\n\n");
+    if counts.is_empty() {
+        out.push_str("Not measured: valgrind is not installed.\n");
+        return out;
+    }
+    out.push_str(
+        "Counted by callgrind on the server, one connection, one operation at a time \
+         (`bench/instructions.sh SERVER -- MODE`, N = 1000 and 2000 operations, the difference \
+         divided by N): a figure that does not drift with the machine's load. Kernel work is not \
+         counted, and callgrind counts each byte that `rep movsb` or `rep stosb` (bulk copies \
+         and zeroing) moves as one instruction, so they weigh far more here than in CPU time. \
+         Ratios read ours/peer; below 1 is fewer instructions.\n\n\
+         | operation | rampart-tokio | rampart-smol | hyper | httparse | fastwebsockets | \
+         tokio-tungstenite | ours/peer (tokio; smol) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    let rows = [
+        ("http", "HTTP request, keep-alive", ["hyper", "httparse"]),
+        (
+            "pipelined",
+            "HTTP request, 16 per write",
+            ["hyper", "httparse"],
+        ),
+        (
+            "ws 32",
+            "WS echo, 32 B",
+            ["fastwebsockets", "tokio-tungstenite"],
+        ),
+        (
+            "ws 16384",
+            "WS echo, 16 KiB",
+            ["fastwebsockets", "tokio-tungstenite"],
+        ),
+    ];
+    let servers = [
+        "rampart-tokio",
+        "rampart-smol",
+        "hyper",
+        "httparse",
+        "fastwebsockets",
+        "tokio-tungstenite",
+    ];
+    for (mode, title, peers) in rows {
+        let get = |server: &str| counts.get(&(server, mode)).copied();
+        let _ = write!(out, "| `{mode}`: {title} |");
+        for server in servers {
+            match get(server) {
+                Some(n) => {
+                    let _ = write!(out, " {} |", fmt_num(n as f64, 0));
+                }
+                None => out.push_str("  |"),
+            }
+        }
+        let ratio = |ours: &str, peer: &str| match (get(ours), get(peer)) {
+            (Some(a), Some(b)) if b > 0 => format!("{:.2}×", a as f64 / b as f64),
+            _ => "—".into(),
+        };
+        let cells: Vec<String> = peers
+            .iter()
+            .map(|peer| {
+                format!(
+                    "vs {peer}: {}; {}",
+                    ratio("rampart-tokio", peer),
+                    ratio("rampart-smol", peer)
+                )
+            })
+            .collect();
+        let _ = writeln!(out, " {} |", cells.join("<br>"));
+    }
+    out
+}
+
 fn main() -> Result<(), Error> {
     let opts = parse_opts()?;
     let nofile = raise_nofile();
@@ -940,6 +1030,9 @@ fn main() -> Result<(), Error> {
     md.push_str(&targets(&results));
     if let Some(dir) = &opts.criterion_dir {
         md.push_str(&micro_targets(dir));
+    }
+    if let Some(path) = &opts.instructions {
+        md.push_str(&instructions_table(path));
     }
     let errors: usize = results.values().map(|r| r.errors).sum();
     if errors > 0 {
