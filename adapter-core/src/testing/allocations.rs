@@ -16,7 +16,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{Running, connect_socket};
+use super::Running;
 use crate::Runtime;
 
 /// Declares a counting global allocator and the allocation test for a
@@ -130,42 +130,24 @@ pub fn warm_connections_allocate_nothing_per_exchange<R: Runtime>(
 ) {
     let server = Running::reference::<R>(&[]);
 
-    let mut http = connect_socket(server.addr, None, None).expect("connects");
-    // The first answer, read whole (it ends with the echoed body), is what
-    // every later one must be, byte for byte.
-    http.write_all(ECHO_REQUEST).expect("sends");
-    let mut expected = [0u8; 256];
-    let mut len = 0;
-    while !expected[..len].ends_with(b"\r\n\r\nhello") {
-        assert!(len < expected.len(), "an oversized echo response");
-        let n = http.read(&mut expected[len..]).expect("reads");
-        assert!(n > 0, "the server closed the connection");
-        len += n;
-    }
-    let expected = &expected[..len];
+    // The first answer is what every later one must be, byte for byte.
+    let mut http = server.client();
+    http.send(ECHO_REQUEST);
+    let first = http.response();
+    assert_eq!((first.status, &first.body[..]), (200, &b"hello"[..]));
+    let expected = [first.head.as_bytes(), &first.body].concat();
+    let mut http = http.into_stream();
     let mut answer = [0u8; 256];
     let mut http_exchange = || {
         http.write_all(ECHO_REQUEST).expect("sends");
         http.read_exact(&mut answer[..expected.len()])
             .expect("reads");
-        assert_eq!(&answer[..expected.len()], expected);
+        assert_eq!(&answer[..expected.len()], &expected[..]);
     };
 
-    let mut ws = connect_socket(server.addr, None, None).expect("connects");
-    ws.write_all(
-        b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    )
-    .expect("sends");
-    let mut head = [0u8; 512];
-    let mut len = 0;
-    while !head[..len].ends_with(b"\r\n\r\n") {
-        assert!(len < head.len(), "an oversized 101");
-        let n = ws.read(&mut head[len..len + 1]).expect("reads");
-        assert!(n > 0, "the server closed the connection");
-        len += n;
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101 "), "upgraded");
+    let mut ws = server.client();
+    assert_eq!(ws.upgrade("/echo", "t", "").status, 101);
+    let mut ws = ws.into_stream();
     let payload = *b"0123456789abcdef0123456789abcdef";
     let key = [0x37, 0xfa, 0x21, 0x3d];
     let mut frame = [0u8; 2 + 4 + 32];

@@ -162,6 +162,18 @@ impl WireClient {
         self.stream.write_all(bytes).expect("send");
     }
 
+    /// The socket, for a test that then reads and writes it itself (without
+    /// this client's buffers and their allocations).
+    ///
+    /// # Panics
+    ///
+    /// When bytes were received that no response or frame has taken yet.
+    #[must_use]
+    pub fn into_stream(self) -> TcpStream {
+        assert!(self.buf.is_empty(), "{} unread bytes", self.buf.len());
+        self.stream
+    }
+
     fn fill(&mut self) -> io::Result<usize> {
         let mut chunk = [0; 16 * 1024];
         let n = self.stream.read(&mut chunk)?;

@@ -1,6 +1,8 @@
 //! Runs Rampart's two reference servers and the peer servers in turn, on the
 //! same machine and cores, drives them with the load client in this
-//! process, and writes one markdown table of ratios to BENCHMARKS.md.
+//! process, and writes BENCHMARKS.md: the table of ratios, the issue 9
+//! targets, and the one-core and instruction figures `bench/run.sh` measured
+//! before it.
 //!
 //! Normally started by `bench/run.sh`, which builds the servers first.
 //! Options (all optional):
